@@ -1,0 +1,50 @@
+# The README's commands. `make test` and `make run` install first when needed.
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-stamp
+
+.PHONY: install system-deps test run lint bench
+
+install: $(STAMP)
+
+# torch goes first and pinned: the CPU wheel is small, while an unpinned torch pulled in as a
+# dependency would fetch gigabytes of CUDA packages.
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet torch==2.13.0
+	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	touch $(STAMP)
+
+# What some tests need from the system: Chromium for the browser tests, Debian's
+# docker-compose to validate the compose file. Installed with apt-get when running as root;
+# otherwise those tests are skipped with a message naming what is missing.
+system-deps:
+	@missing=""; \
+	command -v chromium >/dev/null || missing="$$missing chromium"; \
+	command -v docker-compose >/dev/null || missing="$$missing docker-compose"; \
+	if [ -z "$$missing" ]; then exit 0; fi; \
+	if command -v apt-get >/dev/null && [ "$$(id -u)" = 0 ]; then \
+	  echo "Installing$$missing"; \
+	  DEBIAN_FRONTEND=noninteractive apt-get install -y -q $$missing >/dev/null \
+	  || (apt-get update -q >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -q $$missing >/dev/null) \
+	  || echo "Could not install$$missing; the tests that need it will be skipped"; \
+	else \
+	  echo "Not installed:$$missing (Debian: apt-get install$$missing); the tests that need it will be skipped"; \
+	fi
+
+test: install system-deps lint
+	$(BIN)/python -m pytest
+
+# The whole service on this machine: Redis (started if none answers), a worker, the web app.
+run: install
+	$(BIN)/vertaal up
+
+# Speed and memory of each engine against plain transformers; prints figures and ratios.
+bench: install
+	$(BIN)/python -m bench.run
+
+lint: install
+	$(BIN)/ruff check service workers tests bench
+	$(BIN)/ruff format --check service workers tests bench
+	$(BIN)/mypy

@@ -1,0 +1,99 @@
+"""Real processes for tests that cross Redis and Celery: a Redis server, workers, a web server.
+
+Tests start their own Redis on a free port (never the machine's shared 6379), so they can stop
+it, and real `vertaal worker` processes on the tiny models, exactly as a user would.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from pathlib import Path
+
+import redis
+from werkzeug.serving import make_server
+
+from service.stack import start_redis
+
+ROOT = Path(__file__).parents[1]
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def wait_for(condition: Callable[[], object], timeout: float, what: str) -> object:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = condition()
+        if value:
+            return value
+        time.sleep(0.05)
+    raise TimeoutError(f"timed out after {timeout} s waiting for {what}")
+
+
+class RedisServer:
+    def __init__(self, directory: Path) -> None:
+        self.port = free_port()
+        self.url = f"redis://127.0.0.1:{self.port}/0"
+        # The same start as `vertaal up` uses, on a port of its own.
+        self.process = start_redis(self.url, directory)
+
+    def client(self) -> redis.Redis:
+        return redis.Redis.from_url(self.url)
+
+    def stop(self) -> None:
+        self.process.terminate()
+        self.process.wait(timeout=10)
+
+
+class Worker:
+    """`vertaal worker` in a subprocess, with its log in a file."""
+
+    def __init__(self, env: Mapping[str, str], log: Path) -> None:
+        self.log = log
+        self.handle = log.open("wb")
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "service", "worker", "--loglevel=INFO"],
+            env={**os.environ, **env},
+            cwd=ROOT,
+            stdout=self.handle,
+            stderr=subprocess.STDOUT,
+        )
+        wait_for(lambda: b"ready." in log.read_bytes() or self.process.poll() is not None, 60,
+                 "the worker to start")  # fmt: skip
+        if self.process.poll() is not None:
+            self.handle.close()
+            raise RuntimeError(f"worker exited:\n{log.read_text()}")
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        self.handle.close()
+
+
+@contextmanager
+def live_server(app: object) -> Iterator[str]:
+    """Serve a WSGI app over real HTTP in a thread; yields its base URL."""
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+        thread.join(timeout=10)
