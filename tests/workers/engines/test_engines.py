@@ -1,0 +1,148 @@
+"""Engine choice, CTranslate2 conversion, and both backends honouring the same settings."""
+
+import logging
+import shutil
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import workers.engines as engines
+from tests.conftest import ARTICLES, TinyModels
+from workers.engines import Runtime, load_engines, runtime
+from workers.engines.ctranslate2 import convert, converted_dir
+from workers.engines.loading import resolve_model
+from workers.engines.seq2seq import ModelFiles, Seq2SeqSummarizer, Seq2SeqTranslator
+from workers.errors import ConfigurationError
+from workers.pipeline.reading import read_path
+from workers.pipeline.run import RunOptions, translate_article
+from workers.settings import Settings
+
+
+def test_auto_prefers_ctranslate2_int8_on_cpu() -> None:
+    chosen = runtime(Settings(threads=2))
+    assert chosen == Runtime("ctranslate2", "cpu", "int8", 2, required=False)
+    assert runtime(Settings(engine="transformers")).engine == "transformers"
+    assert runtime(Settings(engine="ctranslate2", compute_type="float32")).required
+
+
+def test_without_ctranslate2_auto_uses_transformers(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(engines, "ctranslate2_installed", lambda: False)
+    assert runtime(Settings()).engine == "transformers"
+    with pytest.raises(ConfigurationError, match="ctranslate2 is not installed"):
+        runtime(Settings(engine="ctranslate2"))
+
+
+def test_conversion_is_kept_and_keyed_by_revision(
+    tiny_models: TinyModels, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    copy = Path(shutil.copytree(tiny_models.translation, tmp_path / "marian"))
+    source = resolve_model(str(copy), "translation")
+    with caplog.at_level(logging.WARNING):
+        first = convert(source, tmp_path / "ct2", "int8")
+    assert first == converted_dir(tmp_path / "ct2", source, "int8")
+    assert source.revision in first.name and first.name.endswith("--int8")
+    assert "converting" in caplog.text and "once per model version" in caplog.text
+    stamp = (first / "model.bin").stat().st_mtime_ns
+
+    caplog.clear()
+    with caplog.at_level(logging.WARNING):
+        assert convert(source, tmp_path / "ct2", "int8") == first
+    assert "converting" not in caplog.text, "kept, not converted again"
+    assert (first / "model.bin").stat().st_mtime_ns == stamp
+
+    (copy / "generation_config.json").write_text('{"num_beams": 3}')  # an upgraded model
+    upgraded = convert(resolve_model(str(copy), "translation"), tmp_path / "ct2", "int8")
+    assert upgraded != first and (upgraded / "model.bin").is_file()
+    assert not [p for p in (tmp_path / "ct2").iterdir() if p.name.startswith(".")], "no leftovers"
+
+
+def test_auto_falls_back_to_transformers_when_conversion_fails(
+    tiny_models: TinyModels,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    def broken(*args: Any) -> Path:
+        raise RuntimeError("unsupported architecture")
+
+    monkeypatch.setattr("workers.engines.ctranslate2.convert", broken)
+    chosen = Runtime("ctranslate2", "cpu", "int8", 1)
+    with caplog.at_level(logging.WARNING):
+        _, generator = engines.build_generator(
+            str(tiny_models.translation), "translation", chosen, tmp_path
+        )
+    assert type(generator).__name__ == "TransformersGenerator"
+    assert "CTranslate2 cannot run" in caplog.text
+
+    required = Runtime("ctranslate2", "cpu", "int8", 1, required=True)
+    with pytest.raises(ConfigurationError, match="unsupported architecture"):
+        engines.build_generator(str(tiny_models.translation), "translation", required, tmp_path)
+
+
+class Spy:
+    """Wraps a generator and records what each call asked for."""
+
+    def __init__(self, generator: Any) -> None:
+        self.generator = generator
+        self.calls: list[dict[str, Any]] = []
+
+    def generate(self, texts: Sequence[str], **settings: int) -> list[str]:
+        self.calls.append(settings)
+        return list(self.generator.generate(texts, **settings))
+
+
+@pytest.mark.parametrize("engine", ["ctranslate2", "transformers"])
+def test_both_engines_honour_beams_lengths_and_batches(
+    engine: str, tiny_models: TinyModels
+) -> None:
+    settings = Settings(
+        translation_model=str(tiny_models.translation),
+        summary_model=str(tiny_models.summary),
+        converted_dir=tiny_models.converted,
+        engine=engine,
+        num_beams=3,
+        summary_beams=2,
+        summary_min_tokens=4,
+        summary_max_tokens=9,
+        batch_size=5,
+    )
+    loaded = load_engines(settings)
+    assert isinstance(loaded.translator, Seq2SeqTranslator)
+    assert isinstance(loaded.summarizer, Seq2SeqSummarizer)
+    translation_spy, summary_spy = (
+        Spy(loaded.translator.generator),
+        Spy(loaded.summarizer.generator),
+    )
+    translator = Seq2SeqTranslator(loaded.translator.files, translation_spy, num_beams=3)
+    summarizer = Seq2SeqSummarizer(
+        loaded.summarizer.files, summary_spy, num_beams=2, min_tokens=4, max_tokens=9
+    )
+    result = translate_article(
+        read_path(ARTICLES / "sherman-brussels-talks.txt"),
+        engines.Engines(translator, summarizer),
+        RunOptions.from_settings(settings),
+    )
+    assert {call["num_beams"] for call in translation_spy.calls} == {3}
+    assert all(call["max_length"] <= 2 * 200 + 8 for call in translation_spy.calls)
+    sentences = sum(len(p) for p in result.source.paragraphs)
+    assert len(translation_spy.calls) == -(-sentences // 5), "batches of 5"
+    assert {call["num_beams"] for call in summary_spy.calls} == {2}
+    assert {call["max_length"] for call in summary_spy.calls} == {9}
+    assert {call["min_length"] for call in summary_spy.calls} == {4}
+    assert [len(p) for p in result.translation.paragraphs] == [
+        len(p) for p in result.source.paragraphs
+    ]
+
+
+def test_model_files_read_generation_defaults(tiny_models: TinyModels) -> None:
+    files = ModelFiles.load(str(tiny_models.summary), "summary")
+    assert files.generation["num_beams"] == 2
+    summarizer = Seq2SeqSummarizer(
+        files, Spy(None), num_beams=None, min_tokens=None, max_tokens=None
+    )
+    assert summarizer.num_beams == 2
+    assert (summarizer.min_summary_tokens, summarizer.max_summary_tokens) == (5, 23), (
+        "generation-config lengths count the decoder's start token; these count generated tokens"
+    )

@@ -1,0 +1,70 @@
+"""The Celery app, configured from Settings, with the reliability settings chosen on purpose.
+
+The web process builds the same app to send tasks by name; only workers import the tasks.
+"""
+
+from __future__ import annotations
+
+from celery import Celery
+
+from workers.errors import ConfigurationError
+from workers.settings import Settings
+
+TASK_NAME = "vertaal.translate_article"
+QUEUE = "vertaal"
+
+
+def check_time_limits(settings: Settings) -> None:
+    """Refuse limits that would let Redis hand a running job to a second worker."""
+    if not settings.soft_time_limit < settings.hard_time_limit < settings.visibility_timeout:
+        raise ConfigurationError(
+            "unsafe time limits: need VERTAAL_SOFT_TIME_LIMIT < VERTAAL_HARD_TIME_LIMIT < "
+            f"VERTAAL_VISIBILITY_TIMEOUT, got {settings.soft_time_limit} / "
+            f"{settings.hard_time_limit} / {settings.visibility_timeout} seconds. Redis "
+            "redelivers a job that is still unacknowledged after the visibility timeout, so a "
+            "job allowed to run longer would run twice at once."
+        )
+
+
+def create_celery(settings: Settings) -> Celery:
+    check_time_limits(settings)
+    app = Celery("vertaal", broker=settings.redis_url, include=["workers.tasks"])
+    app.conf.update(
+        # JSON only: a pickled message could run code in the worker.
+        task_serializer="json",
+        accept_content=["json"],
+        # Job state lives in Vertaal's own job records; Celery's results would only duplicate
+        # it (and report PENDING for ids they never saw).
+        task_ignore_result=True,
+        # Acknowledge only after the job ran, so a job survives a worker that dies mid-article
+        # (delivery becomes at-least-once: the task is idempotent per job record)...
+        task_acks_late=True,
+        # ...including a child killed by SIGKILL or the OOM killer, which Celery would
+        # otherwise acknowledge. The task counts attempts, so a job that keeps killing its
+        # worker fails after three tries instead of looping.
+        task_reject_on_worker_lost=True,
+        # One job reserved per process: long jobs must not wait behind each other.
+        worker_prefetch_multiplier=1,
+        task_soft_time_limit=settings.soft_time_limit,
+        task_time_limit=settings.hard_time_limit,
+        broker_transport_options={
+            "visibility_timeout": settings.visibility_timeout,
+            "socket_connect_timeout": 2,
+            "socket_timeout": 10,
+        },
+        # Fail a publish fast (the API then answers 503) instead of retrying for seconds.
+        task_publish_retry_policy={"max_retries": 1, "interval_start": 0, "interval_step": 0.5},
+        broker_connection_retry_on_startup=True,
+        # A job still running when the broker connection drops will be redelivered; stop it.
+        worker_cancel_long_running_tasks_on_connection_loss=True,
+        task_default_queue=QUEUE,
+        worker_hijack_root_logger=False,
+    )
+    app.conf.vertaal_settings = settings
+    return app
+
+
+def settings_of(app: Celery) -> Settings:
+    settings = app.conf.vertaal_settings
+    assert isinstance(settings, Settings)
+    return settings

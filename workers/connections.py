@@ -1,0 +1,32 @@
+"""Redis connections that fail fast.
+
+A web request must answer 503 within a couple of seconds when Redis is down, not hang on
+retries, so every client gets short socket timeouts and no automatic retry.
+"""
+
+from __future__ import annotations
+
+import functools
+
+import redis
+from redis.backoff import NoBackoff
+from redis.retry import Retry
+
+CONNECT_TIMEOUT = 1.0
+SOCKET_TIMEOUT = 5.0
+
+# What "Redis is unavailable" looks like to callers.
+RedisUnavailable = (redis.ConnectionError, redis.TimeoutError, redis.BusyLoadingError)
+
+
+@functools.cache
+def redis_client(url: str) -> redis.Redis:
+    """One client (with its connection pool) per URL and process; redis-py re-creates the
+    pool's connections after a fork, so prefork worker children can share this."""
+    return redis.Redis.from_url(
+        url,
+        socket_connect_timeout=CONNECT_TIMEOUT,
+        socket_timeout=SOCKET_TIMEOUT,
+        retry=Retry(NoBackoff(), 0),
+        health_check_interval=30,
+    )

@@ -1,0 +1,105 @@
+"""The data that flows through the pipeline, from a read document to the final result.
+
+`Result.to_dict()` is the JSON the CLI writes and the API returns; its field names are part of
+the public interface.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+Paragraphs = list[list[str]]
+
+
+@dataclass(frozen=True)
+class RawDocument:
+    """Text as read from a file or a form, plus metadata the file format itself carried."""
+
+    text: str
+    title: str | None = None
+    date: str | None = None
+
+
+@dataclass(frozen=True)
+class Removed:
+    """A piece of the input the cleaner dropped, and why, so a user can audit it."""
+
+    text: str
+    reason: str
+
+
+@dataclass
+class CleanArticle:
+    """A cleaned article: metadata, paragraphs of sentences, and what was removed."""
+
+    title: str | None
+    date: str | None
+    paragraphs: Paragraphs
+    removed: list[Removed] = field(default_factory=list)
+
+    def sentence_count(self) -> int:
+        return sum(len(p) for p in self.paragraphs) + (1 if self.title else 0)
+
+    def text(self) -> str:
+        """The article as plain text, title first."""
+        parts = [self.title] if self.title else []
+        parts += [" ".join(p) for p in self.paragraphs]
+        return "\n\n".join(parts)
+
+
+@dataclass(frozen=True)
+class Source:
+    title: str | None
+    date: str | None
+    paragraphs: Paragraphs
+
+
+@dataclass(frozen=True)
+class Translation:
+    title: str | None
+    paragraphs: Paragraphs
+
+
+@dataclass(frozen=True)
+class Models:
+    translation: str
+    summary: str | None
+
+
+@dataclass(frozen=True)
+class Result:
+    """One article's translation and summary: the public result shape."""
+
+    source: Source
+    translation: Translation
+    summary: str | None
+    removed: list[Removed]
+    models: Models
+    timings: dict[str, float]
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    def to_markdown(self, fallback_title: str) -> str:
+        """Title, date, summary, then the translation paragraph by paragraph."""
+        lines = [f"# {self.translation.title or fallback_title}", ""]
+        if self.source.date:
+            lines += [f"*Date: {self.source.date}*", ""]
+        if self.summary is not None:
+            lines += ["## Summary", "", self.summary, ""]
+        lines += ["## Translation", ""]
+        for paragraph in self.translation.paragraphs:
+            lines += [" ".join(paragraph), ""]
+        return "\n".join(lines)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Result:
+        return cls(
+            source=Source(**data["source"]),
+            translation=Translation(**data["translation"]),
+            summary=data["summary"],
+            removed=[Removed(**r) for r in data["removed"]],
+            models=Models(**data["models"]),
+            timings=dict(data["timings"]),
+        )

@@ -1,0 +1,174 @@
+"""The one function that takes a document through every stage with the given engines.
+
+read (caller) -> clean -> check language -> split to the model limit -> translate ->
+summarize -> Result. The CLI, the Celery task and the tests all call `translate_article`,
+so an article gives the same result through every door.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import Counter
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Protocol
+
+from workers.engines import Engines, Translator
+from workers.pipeline.article import (
+    CleanArticle,
+    Models,
+    RawDocument,
+    Result,
+    Source,
+    Translation,
+)
+from workers.pipeline.cleaning import clean_article
+from workers.pipeline.language import check_dutch
+from workers.pipeline.splitting import fit_sentences, fit_to_limit, needs_model
+from workers.pipeline.summarizing import summarize_sentences
+from workers.settings import Settings
+
+# Part of every cache key: bump it when a change to the pipeline changes its output.
+PIPELINE_VERSION = "1"
+
+# Called with (done, total, stage); may raise CancelledError to stop between batches.
+ProgressCallback = Callable[[int, int, str], None]
+
+
+class SentenceCache(Protocol):
+    """Translations of single sentences, keyed by the caller's model and settings."""
+
+    def get_many(self, sentences: Sequence[str]) -> dict[str, str]: ...
+
+    def set_many(self, translations: Mapping[str, str]) -> None: ...
+
+
+@dataclass(frozen=True)
+class RunOptions:
+    summary: bool = True
+    check_language: bool = True
+    batch_size: int = 8
+    max_sentence_tokens: int = 200
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> RunOptions:
+        return cls(
+            summary=settings.summary,
+            check_language=settings.check_language,
+            batch_size=settings.batch_size,
+            max_sentence_tokens=settings.max_sentence_tokens,
+        )
+
+
+def prepare_article(document: RawDocument, *, check_language: bool = True) -> CleanArticle:
+    """Clean the document and check it is Dutch: everything short of the models."""
+    article = clean_article(document)
+    if check_language:
+        check_dutch(article.text())
+    return article
+
+
+def translate_article(
+    document: RawDocument,
+    engines: Engines,
+    options: RunOptions,
+    *,
+    cache: SentenceCache | None = None,
+    on_progress: ProgressCallback | None = None,
+) -> Result:
+    """Clean, translate and summarize one article."""
+    timings: dict[str, float] = {}
+    report = on_progress or (lambda done, total, stage: None)
+    translator = engines.translator
+
+    with _timed(timings, "clean"):
+        article = prepare_article(document, check_language=options.check_language)
+    with _timed(timings, "split"):
+        limit = min(options.max_sentence_tokens, translator.max_input_tokens)
+        title = fit_to_limit(article.title, translator.count_tokens, limit) if article.title else []
+        paragraphs = [fit_sentences(p, translator.count_tokens, limit) for p in article.paragraphs]
+    with _timed(timings, "translate"):
+        segments = title + [s for p in paragraphs for s in p]
+        translated = translate_segments(
+            segments,
+            translator,
+            batch_size=options.batch_size,
+            cache=cache,
+            on_batch=lambda done, total: report(done, total, "translate"),
+        )
+    summary = None
+    if options.summary and engines.summarizer is not None:
+        with _timed(timings, "summarize"):
+            english = [translated[s] for p in paragraphs for s in p]
+            summary = summarize_sentences(
+                english,
+                engines.summarizer,
+                on_step=lambda done, total: report(done, total, "summarize"),
+            )
+    timings["total"] = round(sum(timings.values()), 3)
+
+    return Result(
+        source=Source(title=article.title, date=article.date, paragraphs=paragraphs),
+        translation=Translation(
+            title=" ".join(translated[s] for s in title) if title else None,
+            paragraphs=[[translated[s] for s in p] for p in paragraphs],
+        ),
+        summary=summary,
+        removed=article.removed,
+        models=Models(
+            translation=translator.model_ref,
+            summary=engines.summarizer.model_ref
+            if summary is not None and engines.summarizer
+            else None,
+        ),
+        timings=timings,
+    )
+
+
+def translate_segments(
+    segments: Sequence[str],
+    translator: Translator,
+    *,
+    batch_size: int,
+    cache: SentenceCache | None = None,
+    on_batch: Callable[[int, int], None] | None = None,
+) -> dict[str, str]:
+    """Translation of every segment; each distinct sentence goes to the model at most once.
+
+    Segments with nothing to translate pass through unchanged. The rest are sorted by length so
+    each batch pads little, translated batch by batch, and cached afterwards.
+    """
+    result = {s: s for s in segments if not needs_model(s)}
+    wanted = list(dict.fromkeys(s for s in segments if needs_model(s)))
+    if cache is not None and wanted:
+        result.update(cache.get_many(wanted))
+    todo = [s for s in wanted if s not in result]
+    counts = dict(zip(todo, translator.count_tokens(todo), strict=True))
+    todo.sort(key=lambda s: counts[s], reverse=True)
+
+    occurrences = Counter(segments)
+    total = len(segments)
+    done = sum(occurrences[s] for s in result)
+    if on_batch:
+        on_batch(done, total)
+    fresh: dict[str, str] = {}
+    for start in range(0, len(todo), batch_size):
+        batch = todo[start : start + batch_size]
+        fresh.update(zip(batch, translator.translate_batch(batch), strict=True))
+        done += sum(occurrences[s] for s in batch)
+        if on_batch:
+            on_batch(done, total)
+    if cache is not None and fresh:
+        cache.set_many(fresh)
+    result.update(fresh)
+    return result
+
+
+@contextmanager
+def _timed(timings: dict[str, float], stage: str) -> Iterator[None]:
+    start = time.perf_counter()
+    try:
+        yield
+    finally:
+        timings[stage] = round(time.perf_counter() - start, 3)
