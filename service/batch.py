@@ -1,0 +1,208 @@
+"""Translate files and folders into an output folder, for `vertaal translate`.
+
+Finds articles (sorted, recursive, never inside the output folder), skips those whose outputs
+are current, translates the rest through a given function (in-process or via a server), and
+writes `<stem>.json` and `<stem>.en.md` atomically, so an interrupted run never leaves a
+half-written file. One bad article is reported and the others go on.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import tempfile
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Protocol
+
+from workers.errors import InputError, JobFailedError, UnsupportedFormatError
+from workers.pipeline.article import Result
+from workers.pipeline.reading import SUPPORTED_SUFFIXES, is_supported
+from workers.pipeline.run import PIPELINE_VERSION, ProgressCallback
+
+
+def _current_umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+_UMASK = _current_umask()
+
+
+@dataclass(frozen=True)
+class ArticleFile:
+    """One input file and where its outputs go."""
+
+    path: Path
+    json_out: Path
+    md_out: Path
+
+    @property
+    def name(self) -> str:
+        return str(self.path)
+
+
+# Translates one article's bytes; raises InputError when the article itself is unusable, or
+# JobFailedError when its job ended without a result.
+TranslateFile = Callable[[ArticleFile, bytes, ProgressCallback], Result]
+
+
+class BatchReporter(Protocol):
+    def started(self, article: ArticleFile) -> None: ...
+
+    def progress(self, article: ArticleFile, done: int, total: int, stage: str) -> None: ...
+
+    def finished(self, article: ArticleFile, outcome: str, reason: str | None) -> None: ...
+
+
+@dataclass
+class BatchSummary:
+    translated: list[Path] = field(default_factory=list)
+    skipped: list[Path] = field(default_factory=list)
+    failed: list[tuple[Path, str]] = field(default_factory=list)
+
+    def line(self) -> str:
+        return (
+            f"{len(self.translated)} translated, {len(self.skipped)} skipped, "
+            f"{len(self.failed)} failed"
+        )
+
+
+def find_articles(
+    paths: Sequence[Path], out_dir: Path
+) -> tuple[list[ArticleFile], list[tuple[Path, str]]]:
+    """The articles under `paths` with their output places, and inputs refused up front."""
+    out_root = out_dir.resolve()
+    articles: list[ArticleFile] = []
+    refused: list[tuple[Path, str]] = []
+    claimed: dict[Path, Path] = {}
+    for path in paths:
+        if path.is_dir():
+            found = [(f, f.relative_to(path)) for f in _walk(path, out_root)]
+        elif is_supported(path.name):
+            found = [(path, Path(path.name))]
+        else:
+            refused.append((path, str(UnsupportedFormatError(_unsupported(path)))))
+            continue
+        for file, relative in found:
+            stem = out_dir / relative.parent / relative.stem
+            article = ArticleFile(file, stem.with_suffix(".json"), Path(f"{stem}.en.md"))
+            owner = claimed.setdefault(article.json_out.resolve(), file)
+            if owner != file:
+                refused.append((file, f"its output {article.json_out} is already that of {owner}"))
+            else:
+                articles.append(article)
+    return articles, refused
+
+
+def _unsupported(path: Path) -> str:
+    kind = path.suffix or "a file without an extension"
+    return f"{kind} is not one of {', '.join(SUPPORTED_SUFFIXES)}"
+
+
+def _walk(root: Path, out_root: Path) -> Iterator[Path]:
+    """Supported files under `root`, sorted; hidden entries and the output folder skipped."""
+    for directory, subdirs, files in os.walk(root):
+        here = Path(directory)
+        subdirs[:] = sorted(
+            d for d in subdirs if not d.startswith(".") and (here / d).resolve() != out_root
+        )
+        for name in sorted(files):
+            if not name.startswith(".") and is_supported(name):
+                yield here / name
+
+
+def fingerprint(data: bytes, signature: Mapping[str, Any]) -> str:
+    """Identifies an output: the input bytes, the pipeline version and the settings used."""
+    payload = json.dumps(
+        {
+            "pipeline": PIPELINE_VERSION,
+            "settings": signature,
+            "input": hashlib.sha256(data).hexdigest(),
+        },
+        sort_keys=True,
+    )
+    return hashlib.sha256(payload.encode()).hexdigest()
+
+
+def is_current(article: ArticleFile, expected: str) -> bool:
+    """True when both outputs exist and were made from this input with these settings."""
+    if not article.md_out.is_file():
+        return False
+    try:
+        return json.loads(article.json_out.read_text("utf-8")).get("fingerprint") == expected
+    except (OSError, ValueError, AttributeError):
+        return False
+
+
+def write_atomically(path: Path, text: str) -> None:
+    """Write via a temporary file in the same folder, so readers see old or new, never half."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8") as file:
+            file.write(text)
+        os.chmod(temporary, 0o666 & ~_UMASK)  # mkstemp makes it private; outputs are not
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+
+
+def write_outputs(article: ArticleFile, result: Result, stamp: str) -> None:
+    # The JSON goes last: its fingerprint is what marks the pair as complete.
+    write_atomically(article.md_out, result.to_markdown(fallback_title=article.path.stem))
+    document = {**result.to_dict(), "fingerprint": stamp}
+    write_atomically(article.json_out, json.dumps(document, ensure_ascii=False, indent=2) + "\n")
+
+
+def translate_files(
+    articles: Sequence[ArticleFile],
+    translate: TranslateFile,
+    reporter: BatchReporter,
+    *,
+    signature: Mapping[str, Any],
+    force: bool = False,
+    concurrency: int = 1,
+) -> BatchSummary:
+    """Translate every article that is not current; failures are collected, not raised."""
+    summary = BatchSummary()
+
+    def one(article: ArticleFile) -> None:
+        reporter.started(article)
+        try:
+            data = article.path.read_bytes()
+        except OSError as error:
+            return _fail(article, f"cannot read it: {error.strerror or error}")
+        stamp = fingerprint(data, signature)
+        if not force and is_current(article, stamp):
+            summary.skipped.append(article.path)
+            return reporter.finished(article, "skipped", None)
+        try:
+            result = translate(
+                article,
+                data,
+                lambda done, total, stage: reporter.progress(article, done, total, stage),
+            )
+        except (InputError, JobFailedError) as error:
+            return _fail(article, str(error))
+        write_outputs(article, result, stamp)
+        summary.translated.append(article.path)
+        reporter.finished(article, "translated", None)
+
+    def _fail(article: ArticleFile, reason: str) -> None:
+        summary.failed.append((article.path, reason))
+        reporter.finished(article, "failed", reason)
+
+    if concurrency <= 1:
+        for article in articles:
+            one(article)
+    else:
+        with ThreadPoolExecutor(max_workers=concurrency) as pool:
+            for future in [pool.submit(one, article) for article in articles]:
+                future.result()
+    return summary

@@ -1,0 +1,84 @@
+"""A client of a running Vertaal service, for `vertaal translate --server URL`.
+
+Submits each file to the job API, polls until the job ends, and returns the same Result the
+in-process pipeline would, so both modes write the same outputs.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping
+from typing import Any
+
+import httpx
+
+from service.batch import ArticleFile
+from workers.errors import InputError, JobFailedError, VertaalError
+from workers.pipeline.article import Result
+from workers.pipeline.run import ProgressCallback
+
+# Statuses that mean "the article is the problem": reported per file, the run goes on.
+ARTICLE_ERRORS = (400, 413, 415, 422)
+FIRST_POLL = 0.2
+MAX_POLL = 2.0
+
+
+class ServiceUnreachableError(VertaalError):
+    code = "service_unreachable"
+
+
+def _message(response: httpx.Response) -> str:
+    try:
+        return str(response.json()["error"]["message"])
+    except (ValueError, KeyError, TypeError):
+        return f"HTTP {response.status_code}"
+
+
+class ServiceClient:
+    def __init__(self, base_url: str, *, summary: bool, check_language: bool) -> None:
+        self.base_url = base_url.rstrip("/")
+        self.form = {"summary": str(summary).lower(), "check_language": str(check_language).lower()}
+        self.http = httpx.Client(base_url=self.base_url, timeout=httpx.Timeout(30.0, connect=5.0))
+
+    def _call(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
+        try:
+            return self.http.request(method, path, **kwargs)
+        except httpx.HTTPError as error:
+            raise ServiceUnreachableError(
+                f"cannot reach the Vertaal service at {self.base_url} ({error})"
+            ) from None
+
+    def signature(self) -> Mapping[str, Any]:
+        """What the service produces; refuses to start a run against a service that is not ready."""
+        response = self._call("GET", "/api/v1/ready")
+        if response.status_code != 200:
+            raise ServiceUnreachableError(
+                f"the service at {self.base_url} is not ready: {_message(response)}"
+            )
+        return {"server": self.base_url, **self.form, "workers": response.json().get("signature")}
+
+    def translate(self, article: ArticleFile, data: bytes, on_progress: ProgressCallback) -> Result:
+        response = self._call(
+            "POST", "/api/v1/jobs", files={"file": (article.path.name, data)}, data=self.form
+        )
+        if response.status_code in ARTICLE_ERRORS:
+            raise InputError(_message(response))
+        if response.status_code not in (200, 202):
+            raise ServiceUnreachableError(f"the service refused the job: {_message(response)}")
+        job = response.json()
+        delay = FIRST_POLL
+        while job["status"] in ("queued", "running"):
+            progress = job["progress"]
+            if progress["total"]:
+                on_progress(progress["done"], progress["total"], progress["stage"])
+            time.sleep(delay)
+            delay = min(MAX_POLL, delay * 1.5)
+            polled = self._call("GET", job["links"]["self"])
+            if polled.status_code != 200:
+                raise JobFailedError(f"the job disappeared: {_message(polled)}")
+            job = polled.json()
+        if job["status"] == "done":
+            return Result.from_dict(job["result"])
+        if job["status"] == "cancelled":
+            raise JobFailedError("the job was cancelled on the server")
+        raise JobFailedError(job.get("error", {}).get("message", "the job failed"))

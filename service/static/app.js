@@ -1,0 +1,170 @@
+// Vertaal's pages: a character counter and recent jobs on the form, live progress on a job.
+// Everything an article contains reaches the page through the server's escaped HTML or through
+// textContent; this script never builds HTML from data.
+(function () {
+  "use strict";
+
+  var RECENT_KEY = "vertaal.recent";
+  var RECENT_MAX = 10;
+  var LABEL_MAX = 80;
+  var POLL_MS = 600;
+  var FINAL = ["done", "failed", "cancelled"];
+  var STAGES = {
+    queued: "waiting in the queue",
+    starting: "loading the models",
+    translate: "sentences translated",
+    summarize: "summary steps",
+    done: "done"
+  };
+
+  function recentJobs() {
+    try {
+      var stored = JSON.parse(window.localStorage.getItem(RECENT_KEY) || "[]");
+      return Array.isArray(stored) ? stored : [];
+    } catch (error) {
+      return [];
+    }
+  }
+
+  function remember(job) {
+    var others = recentJobs().filter(function (item) { return item.id !== job.id; });
+    var previous = recentJobs().find(function (item) { return item.id === job.id; }) || {};
+    var text = job.label || previous.label || "Pasted article";
+    var entry = {
+      id: job.id,
+      label: text.length > LABEL_MAX ? text.slice(0, LABEL_MAX - 1) + "…" : text,
+      status: job.status,
+      at: previous.at || new Date().toISOString()
+    };
+    try {
+      window.localStorage.setItem(RECENT_KEY, JSON.stringify([entry].concat(others).slice(0, RECENT_MAX)));
+    } catch (error) {
+      // Storage may be full or disabled; the list is a convenience only.
+    }
+  }
+
+  // The front page: count characters against the limit, list this browser's recent jobs.
+  function initForm(form) {
+    var text = form.querySelector("#text");
+    var counter = document.querySelector("[data-testid=char-count]");
+    var limit = Number(form.dataset.limit);
+    var encoder = new TextEncoder();
+    function update() {
+      counter.textContent = text.value.length.toLocaleString("en");
+      var over = encoder.encode(text.value).length > limit;
+      counter.parentElement.classList.toggle("over", over);
+    }
+    text.addEventListener("input", update);
+    update();
+
+    var jobs = recentJobs();
+    var list = document.getElementById("recent-list");
+    if (!list || jobs.length === 0) return;
+    jobs.forEach(function (job) {
+      var item = document.createElement("li");
+      var link = document.createElement("a");
+      link.href = "/jobs/" + encodeURIComponent(job.id);
+      link.textContent = job.label;
+      var meta = document.createElement("span");
+      meta.className = "hint";
+      meta.textContent = " · " + job.status + " · " + new Date(job.at).toLocaleString();
+      item.appendChild(link);
+      item.appendChild(meta);
+      list.appendChild(item);
+    });
+    document.getElementById("recent").hidden = false;
+  }
+
+  // The job page: poll the job API for progress; when the job ends, fetch the rendered panel.
+  function initJob(root) {
+    var panel = document.getElementById("job-panel");
+
+    function label(job) {
+      var result = job.result;
+      if (result && result.translation && result.translation.title) return result.translation.title;
+      if (job.filename) return job.filename;
+      if (result && result.source.paragraphs.length) return result.source.paragraphs[0].join(" ");
+      return root.dataset.label || "Pasted article";
+    }
+
+    function showProgress(job) {
+      var bar = document.getElementById("progress");
+      var line = document.getElementById("progress-text");
+      if (!bar || !line) return;
+      var total = Math.max(job.progress.total, 1);
+      bar.max = total;
+      bar.value = job.progress.done;
+      bar.setAttribute("aria-valuemax", String(total));
+      bar.setAttribute("aria-valuenow", String(job.progress.done));
+      var stage = STAGES[job.progress.stage] || job.progress.stage;
+      line.textContent = job.status === "queued" || job.progress.total === 0
+        ? stage.charAt(0).toUpperCase() + stage.slice(1) + "…"
+        : job.progress.done + " of " + job.progress.total + " " + stage;
+    }
+
+    function replacePanel() {
+      return fetch(root.dataset.panel, { headers: { Accept: "text/html" } })
+        .then(function (response) { return response.text(); })
+        .then(function (html) {
+          panel.innerHTML = html; // server-rendered, escaped by Jinja
+          bindPanel();
+        });
+    }
+
+    function shownStatus() {
+      return panel.querySelector(".job-state").dataset.status;
+    }
+
+    // Runs once on load (to remember the job under its title) and keeps running while the
+    // job is active; a job that ends swaps in the server-rendered panel for its new status.
+    function poll() {
+      fetch(root.dataset.api, { headers: { Accept: "application/json" } })
+        .then(function (response) { return response.json(); })
+        .then(function (job) {
+          if (!job.id) return window.setTimeout(poll, POLL_MS * 3); // an error body
+          remember({ id: job.id, label: label(job), status: job.status });
+          if (FINAL.indexOf(job.status) < 0) {
+            showProgress(job);
+            return window.setTimeout(poll, POLL_MS);
+          }
+          if (shownStatus() !== job.status) replacePanel();
+        })
+        .catch(function () { window.setTimeout(poll, POLL_MS * 3); });
+    }
+
+    function bindPanel() {
+      var toggle = panel.querySelector("[data-action=side-by-side]");
+      if (toggle) {
+        toggle.addEventListener("change", function () {
+          document.getElementById("translation").classList.toggle("side-by-side", toggle.checked);
+        });
+      }
+      var copy = panel.querySelector("[data-action=copy]");
+      if (copy) copy.addEventListener("click", copyTranslation);
+    }
+
+    function copyTranslation() {
+      var parts = [];
+      var title = panel.querySelector("[data-testid=title]");
+      if (title) parts.push(title.textContent.trim());
+      panel.querySelectorAll("[data-testid=translation-paragraph]").forEach(function (p) {
+        parts.push(p.textContent.trim());
+      });
+      var status = document.getElementById("copy-status");
+      navigator.clipboard.writeText(parts.join("\n\n")).then(
+        function () { status.textContent = "Copied."; },
+        function () { status.textContent = "Copying is not allowed here; select the text instead."; }
+      );
+    }
+
+    bindPanel();
+    poll();
+  }
+
+  document.addEventListener("DOMContentLoaded", function () {
+    var form = document.getElementById("article-form");
+    if (form) initForm(form);
+    var job = document.getElementById("job");
+    if (job) initJob(job);
+  });
+})();

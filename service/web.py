@@ -1,0 +1,150 @@
+"""The HTML pages: paste or upload an article, watch its job, read and download the result.
+
+Pages are rendered by Jinja (which escapes everything from an article) and enhanced by one
+static script that polls the job API; the job panel is rendered only here, on the server.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+from dataclasses import dataclass
+from pathlib import PurePath
+
+from flask import Blueprint, Response, abort, redirect, render_template, request, send_file, url_for
+from flask.typing import ResponseReturnValue
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException
+
+from service import services
+from service.errors import ServiceUnavailable, error_response, status_for
+from service.submission import form_flag, parse_form, submit
+from workers.connections import RedisUnavailable
+from workers.errors import NotDutchError, VertaalError
+from workers.jobs import JobRecord
+
+bp = Blueprint("web", __name__)
+
+# Plain words for the errors a person filling in the form can run into.
+FRIENDLY = {
+    "empty_article": "Paste an article or choose a file first: there is no article text to "
+    "translate.",
+    "unsupported_format": "Vertaal reads .txt, .md, .html and .docx files.",
+    "undecodable": "That file could not be read as text.",
+    "unavailable": "Vertaal is not available right now (its job queue does not answer). Your "
+    "text is kept below; please try again in a minute.",
+}
+
+
+@dataclass
+class FormState:
+    """What the form shows: the user's own input back, and an error in plain words."""
+
+    text: str = ""
+    summary: bool = True
+    error: str | None = None
+    detail: str | None = None
+    offer_language_override: bool = False
+    limit: int = 0
+
+
+def _render_form(state: FormState, status: int = 200) -> ResponseReturnValue:
+    state.limit = services().settings.max_text_bytes
+    return render_template("index.html", form=state), status
+
+
+@bp.get("/")
+def index() -> ResponseReturnValue:
+    return _render_form(FormState())
+
+
+def _state_from_request() -> FormState:
+    try:
+        summary = form_flag(request, "summary", True)
+    except HTTPException:
+        summary = True
+    return FormState(text=request.form.get("text", ""), summary=summary)
+
+
+@bp.errorhandler(CSRFError)
+def expired_form(error: CSRFError) -> ResponseReturnValue:
+    """A form without a valid token: shown again with the user's text, not thrown away."""
+    message = "The form had expired or did not come from this page. Please send it again."
+    if request.endpoint != "web.submit_form":
+        return error_response(400, "csrf", message)
+    state = _state_from_request()
+    state.error = message
+    return _render_form(state, 400)
+
+
+@bp.post("/")
+def submit_form() -> ResponseReturnValue:
+    state = _state_from_request()
+    try:
+        article = parse_form(request, services().settings.max_text_bytes)
+        job = submit(services(), article).job
+    except VertaalError as error:
+        state.error = FRIENDLY.get(error.code, "")
+        state.detail = str(error)
+        state.offer_language_override = isinstance(error, NotDutchError)
+        return _render_form(state, status_for(error))
+    except (ServiceUnavailable, *RedisUnavailable):
+        state.error = FRIENDLY["unavailable"]
+        return _render_form(state, 503)
+    except HTTPException as error:
+        state.detail = error.description
+        return _render_form(state, error.code or 400)
+    return redirect(url_for("web.job_page", job_id=job.id), 303)
+
+
+def _job_or_404(job_id: str) -> JobRecord:
+    job = services().jobs.get(job_id)
+    if job is None:
+        abort(404, f"There is no job {job_id}: the link is wrong, or the job has expired.")
+    return job
+
+
+@bp.get("/jobs/<job_id>")
+def job_page(job_id: str) -> ResponseReturnValue:
+    return render_template("job.html", job=_job_or_404(job_id))
+
+
+@bp.get("/jobs/<job_id>/panel")
+def job_panel(job_id: str) -> ResponseReturnValue:
+    """The status-dependent part of the job page, fetched by the page when the job ends."""
+    return render_template("_job.html", job=_job_or_404(job_id))
+
+
+@bp.post("/jobs/<job_id>/cancel")
+def cancel(job_id: str) -> ResponseReturnValue:
+    _job_or_404(job_id)
+    services().jobs.cancel(job_id)
+    return redirect(url_for("web.job_page", job_id=job_id), 303)
+
+
+def _download(job: JobRecord, body: str, suffix: str, mimetype: str) -> Response:
+    if job.result is None:
+        abort(404, "This job has no result (yet).")
+    stem = PurePath(job.filename).stem if job.filename else f"vertaal-{job.id[:8]}"
+    # send_file encodes any file name safely into Content-Disposition.
+    return send_file(
+        io.BytesIO(body.encode()),
+        mimetype=mimetype,
+        as_attachment=True,
+        download_name=stem + suffix,
+    )
+
+
+@bp.get("/jobs/<job_id>/translation.md")
+def download_markdown(job_id: str) -> Response:
+    job = _job_or_404(job_id)
+    title = PurePath(job.filename).stem if job.filename else "Translation"
+    text = job.result.to_markdown(fallback_title=title) if job.result else ""
+    return _download(job, text, ".en.md", "text/markdown")
+
+
+@bp.get("/jobs/<job_id>/result.json")
+def download_json(job_id: str) -> Response:
+    job = _job_or_404(job_id)
+    body = json.dumps(job.result.to_dict(), ensure_ascii=False, indent=2) if job.result else ""
+    return _download(job, body, ".json", "application/json")

@@ -1,0 +1,343 @@
+"""The job API against a real Redis and a real worker process on the tiny models."""
+
+import io
+import json
+import sys
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import pytest
+import redis
+from flask import Flask
+from flask.testing import FlaskClient
+
+from service import create_app
+from service.openapi import openapi_document
+from tests.conftest import ARTICLES, TinyModels
+from tests.processes import RedisServer, Worker, free_port
+from workers.cache import RESULT_PREFIX, SENTENCE_PREFIX
+from workers.jobs import JobOptions, JobStore
+from workers.pipeline.article import RawDocument
+from workers.settings import Settings
+from workers.tasks import run_job
+
+TOPICS = ["de dijken", "het onderwijs", "de zorg", "het klimaat", "de woningmarkt", "de NAVO"]
+
+
+def unique_article(sentences: int, seed: int) -> str:
+    """Dutch text no earlier test has submitted, with `sentences` distinct sentences."""
+    lines = [
+        f"De minister zei op dag {seed}-{i} dat er {i + seed} nieuwe plannen komen voor "
+        f"{TOPICS[i % len(TOPICS)]}, maar de oppositie is daar niet blij mee."
+        for i in range(sentences)
+    ]
+    return "\n\n".join(" ".join(lines[i : i + 3]) for i in range(0, len(lines), 3))
+
+
+def job_response_is_valid(body: dict[str, Any]) -> None:
+    document = openapi_document()
+    schema = {"$ref": "#/components/schemas/Job", "components": document["components"]}
+    jsonschema.validate(body, schema)
+
+
+def poll(client: FlaskClient, job_id: str, timeout: float = 90) -> list[dict[str, Any]]:
+    """Every state seen until the job ends."""
+    seen = []
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        body = client.get(f"/api/v1/jobs/{job_id}").get_json()
+        seen.append(body)
+        if body["status"] in ("done", "failed", "cancelled"):
+            return seen
+        time.sleep(0.1)
+    raise TimeoutError(f"job {job_id} still {seen[-1]['status']}")
+
+
+def wait_until(
+    client: FlaskClient, job_id: str, condition: Any, timeout: float = 60
+) -> dict[str, Any]:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        body = client.get(f"/api/v1/jobs/{job_id}").get_json()
+        if condition(body):
+            return body
+        time.sleep(0.05)
+    raise TimeoutError(f"job {job_id} never matched; last {body}")
+
+
+def test_submit_progress_done(client: FlaskClient, live_worker: Worker) -> None:
+    text = (ARTICLES / "blinken-stoltenberg-written-reply.txt").read_text()
+    response = client.post("/api/v1/jobs", json={"text": text})
+    assert response.status_code == 202
+    body = response.get_json()
+    assert body["status"] == "queued"
+    assert response.headers["Location"] == body["links"]["self"] == f"/api/v1/jobs/{body['id']}"
+    job_response_is_valid(body)
+
+    states = poll(client, body["id"])
+    final = states[-1]
+    assert final["status"] == "done", final.get("error")
+    job_response_is_valid(final)
+    result = final["result"]
+    assert result["source"]["title"].startswith("Amerikaanse minister Blinken")
+    assert [len(p) for p in result["translation"]["paragraphs"]] == [
+        len(p) for p in result["source"]["paragraphs"]
+    ]
+    assert result["summary"]
+    progress = [
+        s["progress"] for s in states if s["status"] == "running" and s["progress"]["total"]
+    ]
+    assert progress, "progress was reported while running"
+    translate = [p["done"] for p in progress if p["stage"] == "translate"]
+    assert translate == sorted(translate)
+    total = sum(len(p) for p in result["source"]["paragraphs"]) + 1
+    assert final["progress"] == {"done": total, "total": total, "stage": "done"}
+
+
+def test_resubmission_is_answered_from_the_cache(
+    client: FlaskClient, live_worker: Worker, redis_server: RedisServer
+) -> None:
+    text = unique_article(6, seed=1)
+    first = client.post("/api/v1/jobs", json={"text": text}).get_json()
+    done = poll(client, first["id"])[-1]
+    assert done["status"] == "done"
+    queued_before = redis_server.client().llen("vertaal")
+
+    again = client.post("/api/v1/jobs", json={"text": text.replace("\n", "\r\n") + "\n"})
+    assert again.status_code == 200
+    body = again.get_json()
+    assert body["status"] == "done" and body["id"] != first["id"]
+    assert body["result"]["translation"] == done["result"]["translation"]
+    assert redis_server.client().llen("vertaal") == queued_before == 0, "nothing was queued"
+    assert client.get(body["links"]["self"]).get_json()["status"] == "done"
+
+    without_summary = client.post("/api/v1/jobs", json={"text": text, "summary": False})
+    assert without_summary.status_code == 202, "a different option is a different result"
+
+
+def test_identical_concurrent_submissions_share_one_job(app: Flask, live_worker: Worker) -> None:
+    text = unique_article(9, seed=2)
+    ids: list[str] = []
+
+    def submit() -> None:
+        ids.append(app.test_client().post("/api/v1/jobs", json={"text": text}).get_json()["id"])
+
+    threads = [threading.Thread(target=submit) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(ids) == 8 and len(set(ids)) == 1
+    assert poll(app.test_client(), ids[0])[-1]["status"] == "done"
+
+
+def test_cancel_a_running_job(
+    client: FlaskClient, live_worker: Worker, redis_server: RedisServer
+) -> None:
+    response = client.post("/api/v1/jobs", json={"text": unique_article(240, seed=3)})
+    job_id = response.get_json()["id"]
+    wait_until(client, job_id, lambda b: b["progress"]["stage"] == "translate")
+    cancelled = client.delete(f"/api/v1/jobs/{job_id}")
+    assert cancelled.status_code == 200
+    assert cancelled.get_json()["status"] == "cancelled"
+
+    time.sleep(3)  # let the worker reach its next batch and stop
+    final = client.get(f"/api/v1/jobs/{job_id}").get_json()
+    assert final["status"] == "cancelled"
+    assert "result" not in final
+    keys = redis_server.client()
+    assert not list(keys.scan_iter(RESULT_PREFIX + "*"))
+    assert not list(keys.scan_iter(SENTENCE_PREFIX + "*")), "nothing partial was cached"
+    assert client.delete(f"/api/v1/jobs/{job_id}").status_code == 409
+
+
+def test_a_cancelled_queued_job_never_runs(
+    redis_server: RedisServer, tiny_models: TinyModels
+) -> None:
+    # Database 1 has no worker, so the job stays queued until we run the task by hand.
+    url = redis_server.url[:-1] + "1"
+    app = create_app({"redis_url": url, "translation_model": str(tiny_models.translation)})
+    client = app.test_client()
+    job_id = client.post("/api/v1/jobs", json={"text": unique_article(3, seed=4)}).get_json()["id"]
+    assert client.get(f"/api/v1/jobs/{job_id}").get_json()["status"] == "queued"
+    assert client.delete(f"/api/v1/jobs/{job_id}").get_json()["status"] == "cancelled"
+
+    run_job(job_id, Settings(redis_url=url), worker="test")  # the message arrives anyway
+    final = client.get(f"/api/v1/jobs/{job_id}").get_json()
+    assert final["status"] == "cancelled" and final["progress"]["stage"] == "queued"
+    assert redis.Redis.from_url(url).hget(f"vertaal:job:{job_id}", "attempts") == b"0"
+
+
+@pytest.mark.parametrize(
+    ("request_kwargs", "status", "code"),
+    [
+        ({"json": {"text": ""}}, 400, "empty_article"),
+        ({"json": {"text": "  \n "}}, 400, "empty_article"),
+        ({"json": {"text": "Meest gelezen\nVideospeler inladen..."}}, 400, "empty_article"),
+        ({"json": {"txt": "Hallo"}}, 400, "bad_request"),
+        ({"json": {"text": 42}}, 400, "bad_request"),
+        ({"json": ["a list"]}, 400, "bad_request"),
+        ({"data": b"{not json", "content_type": "application/json"}, 400, "bad_request"),
+        ({"json": {"text": "Hallo\x00wereld"}}, 400, "undecodable"),
+        ({"json": {"text": "De NAVO praat. " * 140_000}}, 413, "too_large"),
+        ({"data": b"text=hi", "content_type": "text/plain"}, 415, "unsupported_media_type"),
+        ({"data": {"file": (io.BytesIO(b"%PDF-1.4"), "scan.pdf")}}, 415, "unsupported_format"),
+        ({"data": {"file": (io.BytesIO(bytes(range(256))), "photo.txt")}}, 400, "undecodable"),
+        ({"data": {"summary": "true"}}, 400, "bad_request"),
+        ({"data": {"text": "Hallo", "summary": "maybe"}}, 400, "bad_request"),
+        (
+            {
+                "json": {
+                    "text": "NATO and Russia met in Brussels on Wednesday to discuss security "
+                    "in Europe, but the talks ended without any agreement on the troops."
+                }
+            },
+            422,
+            "not_dutch",
+        ),
+    ],
+)
+def test_bad_input_gets_a_clear_json_error(
+    client: FlaskClient, request_kwargs: dict[str, Any], status: int, code: str
+) -> None:
+    response = client.post("/api/v1/jobs", **request_kwargs)
+    assert response.status_code == status
+    error = response.get_json()["error"]
+    assert error["code"] == code
+    assert error["message"]
+
+
+def test_upload_bigger_than_the_limit_is_413(redis_url: str) -> None:
+    client = create_app({"redis_url": redis_url, "max_upload_bytes": 10_000}).test_client()
+    big = io.BytesIO(b"<p>" + b"De NAVO praat met Rusland. " * 1000 + b"</p>")
+    response = client.post("/api/v1/jobs", data={"file": (big, "article.html")})
+    assert response.status_code == 413
+    assert response.get_json()["error"]["code"] == "request_entity_too_large"
+
+
+def test_large_pasted_form_text_is_accepted(client: FlaskClient, live_worker: Worker) -> None:
+    """600 kB in a form field: above Flask's default 500 kB form limit, below Vertaal's 1 MB."""
+    text = (
+        unique_article(3, seed=5)
+        + "\n\n"
+        + "\n\n".join(
+            f"Alinea {i} gaat over de plannen van het kabinet voor de komende jaren."
+            for i in range(8500)
+        )
+    )
+    assert 550_000 < len(text.encode()) < 1_000_000
+    response = client.post("/api/v1/jobs", data={"text": text, "summary": "false"})
+    assert response.status_code == 202, response.get_json()
+    client.delete(response.get_json()["links"]["self"])
+
+
+def test_file_upload_and_text_with_a_filename(client: FlaskClient, live_worker: Worker) -> None:
+    html = (Path(__file__).parents[1] / "data" / "nos-style.html").read_bytes()
+    upload = client.post(
+        "/api/v1/jobs",
+        data={"file": (io.BytesIO(html), "../../etc/nieuws.html"), "summary": "false"},
+    )
+    assert upload.status_code == 202
+    body = poll(client, upload.get_json()["id"])[-1]
+    assert body["filename"] == "nieuws.html"
+    assert body["result"]["source"]["title"] == "Kabinet trekt extra geld uit voor dijkversterking"
+    assert body["result"]["summary"] is None
+
+    as_text = client.post(
+        "/api/v1/jobs", json={"text": html.decode(), "filename": "nieuws.html", "summary": False}
+    )
+    assert as_text.status_code == 200, "same document, same options: served from the cache"
+
+
+def test_unknown_job_is_404_never_pending(client: FlaskClient) -> None:
+    for job_id in ("0" * 32, "not-an-id", "../../etc/passwd"):
+        response = client.get(f"/api/v1/jobs/{job_id}")
+        assert response.status_code == 404
+        assert response.get_json()["error"]["code"] == "not_found"
+        assert client.delete(f"/api/v1/jobs/{job_id}").status_code == 404
+
+
+def test_redis_down_gives_a_fast_503(tiny_models: TinyModels) -> None:
+    client = create_app({"redis_url": f"redis://127.0.0.1:{free_port()}/0"}).test_client()
+    start = time.monotonic()
+    response = client.post("/api/v1/jobs", json={"text": unique_article(3, seed=6)})
+    assert response.status_code == 503
+    assert response.get_json()["error"]["code"] == "unavailable"
+    assert client.get("/api/v1/jobs/" + "0" * 32).status_code == 503
+    assert client.get("/api/v1/ready").status_code == 503
+    assert time.monotonic() - start < 6
+    assert client.get("/api/v1/health").status_code == 200
+
+
+def test_ready_needs_redis_and_a_live_worker(
+    redis_server: RedisServer, tiny_models: TinyModels, tmp_path: Path
+) -> None:
+    from tests.conftest import service_env
+
+    url = redis_server.url[:-1] + "2"  # its own database: the session worker does not count
+    client = create_app({"redis_url": url}).test_client()
+    assert client.get("/api/v1/ready").get_json()["error"]["code"] == "no_workers"
+    worker = Worker(service_env(tiny_models, url), tmp_path / "worker.log")
+    try:
+        ready = client.get("/api/v1/ready")
+        assert ready.status_code == 200
+        assert ready.get_json()["workers"] == 1
+        assert ready.get_json()["signature"]["translation"]["model"] == str(tiny_models.translation)
+    finally:
+        worker.stop()
+    gone = client.get("/api/v1/ready")
+    assert gone.status_code == 503
+    assert gone.get_json()["error"]["code"] == "no_workers"
+
+
+def test_openapi_document(client: FlaskClient) -> None:
+    document = client.get("/api/v1/openapi.json").get_json()
+    assert document["openapi"].startswith("3.1")
+    assert {"/api/v1/jobs", "/api/v1/jobs/{job_id}", "/api/v1/health", "/api/v1/ready"} <= set(
+        document["paths"]
+    )
+    jsonschema.Draft202012Validator.check_schema(
+        {"$ref": "#/components/schemas/Job", "components": document["components"]}
+    )
+
+
+def test_the_web_process_never_imports_torch(redis_url: str, tmp_path: Path) -> None:
+    script = f"""
+import io, sys
+from service import create_app
+client = create_app({{"redis_url": {redis_url!r}}}).test_client()
+text = "De minister zei dinsdag dat er nieuwe plannen komen voor de dijken in het land."
+assert client.post("/api/v1/jobs", json={{"text": text}}).status_code in (200, 202)
+upload = {{"file": (io.BytesIO(text.encode()), "a.txt")}}
+assert client.post("/api/v1/jobs", data=upload).status_code in (200, 202)
+client.get("/api/v1/ready")
+heavy = sorted(m for m in ("torch", "transformers", "ctranslate2") if m in sys.modules)
+print(",".join(heavy) or "clean")
+"""
+    import subprocess
+
+    output = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=True, timeout=120
+    )
+    assert output.stdout.strip().splitlines()[-1] == "clean", output.stderr
+
+
+def test_job_store_moves_only_from_the_statuses_it_names(redis_url: str) -> None:
+    from workers.connections import redis_client
+    from workers.jobs import JobStatus, Progress
+
+    store = JobStore(redis_client(redis_url), ttl=60)
+    job = store.create(RawDocument("Tekst."), JobOptions())
+    assert store.start(job.id, "w")
+    assert store.cancel(job.id)
+    assert store.record_progress(job.id, Progress(1, 2, "translate")) is JobStatus.CANCELLED
+    assert not store.start(job.id, "w"), "a cancelled job is not restarted"
+    assert not store.fail(job.id, "x", "y")
+    record = store.get(job.id)
+    assert record is not None and record.status is JobStatus.CANCELLED
+    assert record.progress.stage == "starting"
+    assert store.get_input(job.id) is None, "the input is dropped once the job is over"
+    assert json.loads(json.dumps(record.to_api()))["status"] == "cancelled"

@@ -1,0 +1,201 @@
+"""The web pages in a real headless Chromium, against a live server and worker (tiny models).
+
+Debian's `chromium` is driven by Playwright through `executable_path`, because Playwright
+cannot download its own browsers here. `make install` installs chromium when it is missing.
+"""
+
+import json
+import shutil
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from flask import Flask
+from playwright.sync_api import Browser, Page, expect, sync_playwright
+
+from tests.conftest import ARTICLES
+from tests.processes import ROOT, Worker, live_server
+from tests.service.test_api import unique_article
+from tests.service.test_web import ENGLISH
+
+ARTIFACTS = ROOT / "test-artifacts"
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+pytestmark = pytest.mark.skipif(
+    CHROMIUM is None,
+    reason="Debian's chromium is not installed (apt-get install -y chromium; `make install` "
+    "does this when it runs as root)",
+)
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM,
+            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"],
+        )
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def site(app: Flask, live_worker: Worker) -> Iterator[str]:
+    with live_server(app) as url:
+        yield url
+
+
+@pytest.fixture
+def page(browser: Browser, site: str) -> Iterator[Page]:
+    """A fresh browser tab; it fails the test on any script error or dialog."""
+    context = browser.new_context(base_url=site, viewport={"width": 1100, "height": 900})
+    context.grant_permissions(["clipboard-read", "clipboard-write"], origin=site)
+    tab = context.new_page()
+    problems: list[str] = []
+    tab.on("pageerror", lambda error: problems.append(f"script error: {error}"))
+    tab.on(
+        "dialog", lambda dialog: (problems.append(f"dialog: {dialog.message}"), dialog.dismiss())
+    )
+    yield tab
+    context.close()
+    assert not problems, problems
+
+
+def submit_text(page: Page, text: str) -> str:
+    page.goto("/")
+    page.fill("#text", text)
+    page.click("button[type=submit]")
+    page.wait_for_url("**/jobs/*")
+    return page.url.rsplit("/", 1)[-1]
+
+
+def api_job(site: str, job_id: str) -> dict[str, Any]:
+    return httpx.get(f"{site}/api/v1/jobs/{job_id}").json()
+
+
+def test_pasted_article_shows_live_progress_then_the_result(page: Page, site: str) -> None:
+    text = (ARTICLES / "nato-russia-council-dialogue.txt").read_text()
+    job_id = submit_text(page, text + "\n\n" + unique_article(240, seed=50))
+    bar = page.get_by_role("progressbar")
+    expect(bar).to_be_visible()
+    seen: set[int] = set()
+    deadline = time.monotonic() + 90
+    while not page.get_by_test_id("summary").is_visible():
+        if bar.count():
+            seen.add(int(bar.get_attribute("aria-valuenow") or 0))
+        assert time.monotonic() < deadline, "the job did not finish"
+        page.wait_for_timeout(100)
+    assert len(seen - {0}) >= 1, f"progress moved while the page stayed: {sorted(seen)}"
+    assert page.url.endswith(f"/jobs/{job_id}"), "no reload, no navigation"
+
+    result = api_job(site, job_id)["result"]
+    expect(page.get_by_test_id("translation-paragraph")).to_have_count(
+        len(result["source"]["paragraphs"])
+    )
+    expect(page.get_by_test_id("date")).to_have_text("2022-01")
+    expect(page.get_by_test_id("summary")).to_contain_text(result["summary"][:20])
+
+
+def test_uploaded_file(page: Page, site: str) -> None:
+    page.goto("/")
+    page.set_input_files("#file", str(ARTICLES / "blinken-stoltenberg-written-reply.txt"))
+    page.click("button[type=submit]")
+    page.wait_for_url("**/jobs/*")
+    expect(page.get_by_test_id("summary")).to_be_visible(timeout=90_000)
+    expect(page.get_by_test_id("title")).not_to_be_empty()
+    expect(page.locator(".original-title")).to_contain_text("Amerikaanse minister Blinken")
+    expect(page.get_by_test_id("removed")).to_contain_text("Removed by the cleaner")
+
+
+def test_dutch_english_toggle_copy_and_downloads(page: Page, site: str) -> None:
+    job_id = submit_text(page, (ARTICLES / "sherman-brussels-talks.txt").read_text())
+    expect(page.get_by_test_id("summary")).to_be_visible(timeout=90_000)
+    english = page.get_by_test_id("translation-paragraph")
+    dutch = page.get_by_test_id("source-paragraph")
+    expect(dutch.first).to_be_hidden()
+    page.get_by_test_id("toggle-dutch").check()
+    expect(dutch).to_have_count(english.count())
+    expect(dutch.first).to_be_visible()
+    expect(dutch.first).to_contain_text("Wendy Sherman")
+    first_dutch, first_english = dutch.first.bounding_box(), english.first.bounding_box()
+    assert first_dutch and first_english and first_dutch["x"] > first_english["x"], "side by side"
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "job-page.png"))  # the top: title, tools, summary
+
+    page.get_by_test_id("copy").click()
+    expect(page.locator("#copy-status")).to_have_text("Copied.")
+    copied = page.evaluate("navigator.clipboard.readText()")
+    assert copied.split("\n\n")[1:] == [p.strip() for p in english.all_text_contents()]
+
+    with page.expect_download() as markdown:
+        page.get_by_test_id("download-md").click()
+    assert markdown.value.suggested_filename.endswith(".en.md")
+    with page.expect_download() as data:
+        page.get_by_test_id("download-json").click()
+    saved = json.loads(Path(data.value.path()).read_text())
+    assert saved == api_job(site, job_id)["result"]
+
+
+def test_script_injected_through_an_article_runs_nothing(page: Page, site: str) -> None:
+    payload = (
+        '<img src=x onerror="window.__xss=1"> Nieuws over de NAVO\n\n'
+        "De minister zei dinsdag <script>window.__xss=2</script> dat er overleg komt.\n\n"
+        'Volgens de oppositie is dat <img src=x onerror="window.__xss=3"> niet genoeg, '
+        "en zij wil dat het parlement <b>vet</b> meer zeggenschap krijgt over de plannen."
+    )
+    submit_text(page, payload)
+    expect(page.get_by_test_id("summary")).to_be_visible(timeout=90_000)
+    page.get_by_test_id("toggle-dutch").check()
+    sources = page.get_by_test_id("source-paragraph")
+    expect(sources.first).to_contain_text("<script>window.__xss=2</script>")
+    expect(page.locator(".original-title")).to_contain_text('<img src=x onerror="window.__xss=1">')
+    assert page.evaluate("typeof window.__xss") == "undefined"
+    assert page.locator("main img, main script, main b").count() == 0
+
+    page.goto("/")  # the refused-form path echoes the text back, escaped as well
+    page.fill("#text", "<script>window.__xss=4</script> " + ENGLISH)
+    page.click("button[type=submit]")
+    expect(page.get_by_test_id("form-error")).to_contain_text("looks like English")
+    assert page.evaluate("typeof window.__xss") == "undefined"
+    assert page.input_value("#text").startswith("<script>window.__xss=4</script>")
+
+
+def test_empty_submission_shows_an_inline_error(page: Page) -> None:
+    page.goto("/")
+    page.click("button[type=submit]")
+    error = page.get_by_test_id("form-error")
+    expect(error).to_be_visible()
+    expect(error).to_contain_text("Paste an article or choose a file first")
+    assert page.url.endswith("/")
+    expect(page.locator("#article-form")).to_be_visible()
+
+
+def test_counter_cancel_and_recent_jobs(page: Page, site: str) -> None:
+    page.goto("/")
+    page.fill("#text", "Één zin.")
+    expect(page.get_by_test_id("char-count")).to_have_text("8")
+    expect(page.locator("#counter")).to_contain_text("limit 1,000,000 bytes")
+
+    job_id = submit_text(page, unique_article(600, seed=51))
+    expect(page.get_by_test_id("progress-text")).to_contain_text("sentences", timeout=60_000)
+    page.get_by_test_id("cancel").click()
+    expect(page.get_by_test_id("job-cancelled")).to_be_visible()
+    assert api_job(site, job_id)["status"] == "cancelled"
+
+    page.goto("/")
+    recent = page.get_by_test_id("recent-jobs").locator("a")
+    expect(recent.first).to_have_attribute("href", f"/jobs/{job_id}")
+    expect(page.get_by_test_id("recent-jobs")).to_contain_text("cancelled")
+
+
+def test_unticking_the_summary_box_gives_no_summary(page: Page, site: str) -> None:
+    page.goto("/")
+    page.fill("#text", unique_article(6, seed=52))
+    page.uncheck("input[type=checkbox][name=summary]")
+    page.click("button[type=submit]")
+    page.wait_for_url("**/jobs/*")
+    expect(page.get_by_test_id("translation-paragraph").first).to_be_visible(timeout=90_000)
+    expect(page.get_by_test_id("summary")).to_have_count(0)
+    assert api_job(site, page.url.rsplit("/", 1)[-1])["result"]["summary"] is None

@@ -1,0 +1,183 @@
+"""The HTML pages through Flask's test client: form handling, safety headers, job pages."""
+
+import io
+import json
+import re
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+
+from service import create_app
+from tests.conftest import ARTICLES
+from tests.processes import free_port
+from tests.service.test_api import unique_article
+from workers.engines import load_engines
+from workers.jobs import JobOptions
+from workers.pipeline.article import RawDocument, Result
+from workers.pipeline.run import RunOptions, translate_article
+from workers.settings import Settings
+
+MARKUP_NAME = "<img src=x onerror=alert(1)> navo.txt"
+ENGLISH = (
+    "NATO and Russia met in Brussels on Wednesday to discuss security in Europe, but the talks "
+    "ended without any agreement on the troops gathered near the border."
+)
+
+
+def csrf_token(client: FlaskClient) -> str:
+    page = client.get("/").get_data(as_text=True)
+    found = re.search(r'name="csrf_token" value="([^"]+)"', page)
+    assert found, "the form carries a CSRF token"
+    return found.group(1)
+
+
+def post_form(client: FlaskClient, **fields: object) -> "object":
+    return client.post("/", data={"csrf_token": csrf_token(client), **fields})
+
+
+def test_pages_send_a_strict_content_security_policy(client: FlaskClient) -> None:
+    response = client.get("/")
+    policy = response.headers["Content-Security-Policy"]
+    assert "script-src 'self'" in policy and "default-src 'self'" in policy
+    assert "unsafe-inline" not in policy and "unsafe-eval" not in policy
+    assert "frame-ancestors 'none'" in policy
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+    assert response.headers["X-Frame-Options"] == "DENY"
+    assert "Referrer-Policy" in response.headers
+    assert "<script>" not in response.get_data(as_text=True), "no inline script"
+    assert 'src="/static/app.js"' in response.get_data(as_text=True)
+
+
+def test_form_without_csrf_token_is_refused_and_keeps_the_text(client: FlaskClient) -> None:
+    response = client.post("/", data={"text": "Mijn artikel over de dijken."})
+    assert response.status_code == 400
+    page = response.get_data(as_text=True)
+    assert "The form had expired or did not come from this page" in page
+    assert "Mijn artikel over de dijken.</textarea>" in page
+
+
+def test_unticked_summary_box_means_no_summary(app: Flask) -> None:
+    client = app.test_client()
+    store = app.extensions["vertaal"].jobs
+    unticked = post_form(client, text=unique_article(3, seed=41), summary="false")
+    ticked = client.post(
+        "/",
+        data={"csrf_token": csrf_token(client), "text": unique_article(3, seed=42),
+              "summary": ["false", "true"]},
+    )  # fmt: skip
+    for response, expected in ((unticked, False), (ticked, True)):
+        job = store.get(response.headers["Location"].rsplit("/", 1)[-1])
+        assert job is not None and job.options.summary is expected
+
+
+def test_form_submission_redirects_to_the_job_page(client: FlaskClient) -> None:
+    response = post_form(client, text=unique_article(3, seed=40), summary="true")
+    assert response.status_code == 303
+    job_page = response.headers["Location"]
+    assert re.fullmatch(r"/jobs/[0-9a-f]{32}", job_page)
+    page = client.get(job_page).get_data(as_text=True)
+    assert 'role="progressbar"' in page and 'aria-valuenow="0"' in page
+    assert "Cancel this job" in page
+
+
+@pytest.mark.parametrize(
+    ("fields", "status", "message"),
+    [
+        ({"text": "   "}, 400, "Paste an article or choose a file first"),
+        ({"text": "De NAVO praat. " * 70_000}, 413, "the limit is 1,000,000 bytes"),
+        ({"text": ENGLISH}, 422, "looks like English"),
+        (
+            {"file": (io.BytesIO(b"%PDF"), "scan.pdf")},
+            415,
+            "Vertaal reads .txt, .md, .html and .docx",
+        ),
+    ],
+)
+def test_form_errors_are_shown_inline_with_the_text_kept(
+    client: FlaskClient, fields: dict[str, object], status: int, message: str
+) -> None:
+    response = post_form(client, **fields)
+    assert response.status_code == status
+    page = response.get_data(as_text=True)
+    assert 'data-testid="form-error"' in page and message in page
+    if isinstance(fields.get("text"), str) and len(str(fields["text"])) < 1000:
+        assert f">{fields['text']}</textarea>" in page
+
+
+def test_not_dutch_offers_the_override(client: FlaskClient) -> None:
+    refused = post_form(client, text=ENGLISH)
+    assert 'name="check_language" value="false"' in refused.get_data(as_text=True)
+    accepted = post_form(client, text=ENGLISH, check_language="false")
+    assert accepted.status_code == 303
+
+
+def test_form_keeps_the_text_when_redis_is_down(tiny_models: object) -> None:
+    client = create_app(
+        {"redis_url": f"redis://127.0.0.1:{free_port()}/0", "secret_key": "test"}
+    ).test_client()
+    response = post_form(client, text="Mijn artikel over de dijken in Nederland.")
+    assert response.status_code == 503
+    page = response.get_data(as_text=True)
+    assert "Vertaal is not available right now" in page
+    assert "Mijn artikel over de dijken in Nederland.</textarea>" in page
+
+
+@pytest.fixture
+def finished(app: Flask, tiny_settings: Settings) -> tuple[FlaskClient, str, Result]:
+    """A done job, made in-process from a sample article."""
+    document = RawDocument((ARTICLES / "nato-russia-council-dialogue.txt").read_text())
+    result = translate_article(document, load_engines(tiny_settings), RunOptions())
+    store = app.extensions["vertaal"].jobs
+    job = store.create(document, JobOptions(), filename=MARKUP_NAME, result=result)
+    return app.test_client(), job.id, result
+
+
+def test_a_done_job_page_shows_everything(finished: tuple[FlaskClient, str, Result]) -> None:
+    client, job_id, result = finished
+    page = client.get(f"/jobs/{job_id}").get_data(as_text=True)
+    assert 'data-testid="summary"' in page
+    assert page.count('data-testid="translation-paragraph"') == len(result.source.paragraphs)
+    assert page.count('data-testid="source-paragraph"') == len(result.source.paragraphs)
+    assert 'data-testid="date">2022-01<' in page
+    assert f"Removed by the cleaner ({len(result.removed)})" in page
+    assert "&lt;img src=x onerror=alert(1)&gt; navo.txt" in page, "the file name is escaped"
+    assert "<img src=x" not in page
+
+
+def test_downloads(finished: tuple[FlaskClient, str, Result]) -> None:
+    client, job_id, result = finished
+    markdown = client.get(f"/jobs/{job_id}/translation.md")
+    assert markdown.status_code == 200
+    assert markdown.mimetype == "text/markdown"
+    assert "attachment" in markdown.headers["Content-Disposition"]
+    assert markdown.headers["Content-Disposition"] == (
+        'attachment; filename="<img src=x onerror=alert(1)> navo.en.md"'
+    )
+    expected = result.to_markdown(fallback_title="<img src=x onerror=alert(1)> navo")
+    assert markdown.get_data(as_text=True) == expected
+    data = client.get(f"/jobs/{job_id}/result.json")
+    assert json.loads(data.get_data(as_text=True)) == result.to_dict()
+
+
+def test_failed_and_cancelled_job_pages(app: Flask) -> None:
+    store = app.extensions["vertaal"].jobs
+    client = app.test_client()
+    failed = store.create(RawDocument("Tekst."), JobOptions())
+    store.fail(failed.id, "timeout", "the article took longer than 1800 s")
+    page = client.get(f"/jobs/{failed.id}").get_data(as_text=True)
+    assert 'data-testid="job-error"' in page and "the article took longer than 1800 s" in page
+    assert client.get(f"/jobs/{failed.id}/translation.md").status_code == 404
+
+    cancelled = store.create(RawDocument("Tekst."), JobOptions())
+    client.post(f"/jobs/{cancelled.id}/cancel", data={"csrf_token": csrf_token(client)})
+    assert 'data-testid="job-cancelled"' in client.get(f"/jobs/{cancelled.id}").get_data(
+        as_text=True
+    )
+
+
+def test_unknown_job_page_is_a_404_page_not_json(client: FlaskClient) -> None:
+    response = client.get("/jobs/" + "f" * 32)
+    assert response.status_code == 404
+    assert response.mimetype == "text/html"
+    assert "the link is wrong, or the job has expired" in response.get_data(as_text=True)
