@@ -1,0 +1,409 @@
+"""Speed benchmark: plain transformers, Vertaal on each engine, and raw CTranslate2.
+
+    make bench        (or: python -m bench.run [--rounds N])
+
+On the example articles (cleaned), with random models of the published architectures
+(bench/models.py) and forced output lengths, it times, interleaved in one process:
+
+  (a) plain transformers fp32 as a typical user writes it: the model's default beams, one
+      generate() for all of an article's sentences, the summary input truncated at 1,024 tokens;
+  (b) the Vertaal pipeline on the transformers engine;
+  (c) the Vertaal pipeline on the CTranslate2 engine (int8);
+  (d) raw CTranslate2 translate_batch calls with exactly the inputs and settings (c) sends to
+      the model: the floor for (c).
+
+Peak resident memory is exact for (c), measured before anything else is loaded, and estimated
+for the others. The last line reads:
+    speedup_vs_plain=… overhead_vs_raw=… articles_per_min=… rss_mb=…
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import resource
+import statistics
+import sys
+import threading
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from bench.models import EXAMPLES, BenchModels, build_models
+
+# Forced output lengths, so random weights cannot change the amount of work. A translation is
+# as long as its source's longest sentence in the batch (opus-mt's English is not longer in
+# pieces than its Dutch source: English splits fewer compounds); a summary is 80 tokens, about
+# the mean length distilbart-cnn writes.
+FORCE_RATIO = 1.0
+SUMMARY_TOKENS = 80
+BATCH_SIZE = 8  # Vertaal's default
+VARIANTS = ("a", "b", "c", "d")
+LABELS = {
+    "a": "(a) plain transformers fp32",
+    "b": "(b) Vertaal, transformers engine",
+    "c": "(c) Vertaal, CTranslate2 int8",
+    "d": "(d) raw CTranslate2 int8",
+}
+
+
+def threads() -> int:
+    return os.cpu_count() or 1
+
+
+@dataclass
+class Article:
+    name: str
+    document: Any  # RawDocument
+    sentences: list[str]  # title and body, cleaned: what plain transformers is given
+
+
+def load_articles() -> list[Article]:
+    from workers.pipeline.reading import read_path
+    from workers.pipeline.run import prepare_article
+
+    articles = []
+    for path in sorted(EXAMPLES.glob("*.txt")):
+        document = read_path(path)
+        clean = prepare_article(document)
+        sentences = ([clean.title] if clean.title else []) + [
+            s for p in clean.paragraphs for s in p
+        ]
+        articles.append(Article(path.name, document, sentences))
+    return articles
+
+
+def forced(longest_source: int) -> int:
+    return math.ceil(FORCE_RATIO * longest_source)
+
+
+# --- (a) plain transformers ---------------------------------------------------------------
+
+
+class PlainTransformers:
+    """What a typical user writes: two models, two generate() calls, model defaults."""
+
+    def __init__(self, models: BenchModels) -> None:
+        import torch
+        from transformers import AutoModelForSeq2SeqLM, AutoTokenizer
+
+        torch.set_num_threads(threads())
+        self.torch = torch
+        self.mt_tokenizer = AutoTokenizer.from_pretrained(models.translation)
+        self.mt = AutoModelForSeq2SeqLM.from_pretrained(models.translation).eval()
+        self.sum_tokenizer = AutoTokenizer.from_pretrained(models.summary)
+        self.summarizer = AutoModelForSeq2SeqLM.from_pretrained(models.summary).eval()
+        self.summary_limit = self.summarizer.config.max_position_embeddings  # 1,024: distilbart
+
+    def __call__(self, article: Article) -> None:
+        with self.torch.inference_mode():
+            batch = self.mt_tokenizer(article.sentences, return_tensors="pt", padding=True)
+            length = forced(int(batch["attention_mask"].sum(dim=1).max()))
+            output = self.mt.generate(**batch, min_new_tokens=length, max_new_tokens=length)
+            english = " ".join(self.mt_tokenizer.batch_decode(output, skip_special_tokens=True))
+            text = self.sum_tokenizer(
+                english, return_tensors="pt", truncation=True, max_length=self.summary_limit
+            )
+            self.summarizer.generate(
+                **text, min_new_tokens=SUMMARY_TOKENS, max_new_tokens=SUMMARY_TOKENS
+            )
+
+
+# --- (b), (c) the Vertaal pipeline ---------------------------------------------------------
+
+
+def forced_engines(
+    models: BenchModels, engine: str, *, num_beams: int | None = None, cores: int | None = None
+) -> Any:
+    """Vertaal's engines with the output lengths forced; everything else is the product's."""
+    from workers.engines import Engines, Runtime, build_generator
+    from workers.engines.seq2seq import Seq2SeqSummarizer, Seq2SeqTranslator
+    from workers.settings import Settings
+
+    class ForcedTranslator(Seq2SeqTranslator):
+        def output_lengths(self, longest_source: int) -> tuple[int, int]:
+            return forced(longest_source), forced(longest_source)
+
+    chosen = Runtime(engine, "cpu", "int8", cores or threads(), required=True)
+    root = Settings().converted_root()
+    files, generator = build_generator(str(models.translation), "translation", chosen, root)
+    translator = ForcedTranslator(files, generator, num_beams=num_beams)
+    files, generator = build_generator(str(models.summary), "summary", chosen, root)
+    summarizer = Seq2SeqSummarizer(
+        files, generator, num_beams=None, min_tokens=SUMMARY_TOKENS, max_tokens=SUMMARY_TOKENS
+    )
+    return Engines(translator=translator, summarizer=summarizer)
+
+
+class VertaalPipeline:
+    def __init__(self, models: BenchModels, engine: str, **engine_options: Any) -> None:
+        from workers.pipeline.run import RunOptions
+
+        self.engines = forced_engines(models, engine, **engine_options)
+        self.options = RunOptions(batch_size=BATCH_SIZE)
+
+    def __call__(self, article: Article) -> Any:
+        from workers.pipeline.run import translate_article
+
+        # No sentence cache: every round must do the full work.
+        return translate_article(article.document, self.engines, self.options)
+
+
+# --- (d) raw CTranslate2 -------------------------------------------------------------------
+
+
+@dataclass
+class ModelCall:
+    role: str
+    tokens: list[list[str]]
+    options: dict[str, Any]
+
+
+@dataclass
+class Recorder:
+    """Sits between (c)'s engines and CTranslate2: keeps the calls made for each article, and
+    times them, so (c)'s own time inside CTranslate2 is known exactly."""
+
+    calls: dict[str, list[ModelCall]] = field(default_factory=dict)
+    article: str = ""
+    recording: bool = True
+    seconds_inside: float = 0.0
+
+    def attach(self, pipeline: VertaalPipeline) -> VertaalPipeline:
+        for role, engine in (
+            ("translation", pipeline.engines.translator),
+            ("summary", pipeline.engines.summarizer),
+        ):
+            engine.generator.translator = self._wrap(role, engine.generator.translator)
+        return pipeline
+
+    def _wrap(self, role: str, translator: Any) -> Any:
+        recorder = self
+
+        class Recording:
+            def translate_batch(self, tokens: list[list[str]], **options: Any) -> Any:
+                if recorder.recording:
+                    recorder.calls.setdefault(recorder.article, []).append(
+                        ModelCall(role, [list(t) for t in tokens], dict(options))
+                    )
+                start = time.perf_counter()
+                try:
+                    return translator.translate_batch(tokens, **options)
+                finally:
+                    recorder.seconds_inside += time.perf_counter() - start
+
+        return Recording()
+
+
+class RawCTranslate2:
+    """The model calls of (c), replayed straight into CTranslate2: the floor."""
+
+    def __init__(self, models: BenchModels, calls: dict[str, list[ModelCall]]) -> None:
+        import ctranslate2
+
+        from workers.engines.ctranslate2 import converted_dir
+        from workers.engines.loading import resolve_model
+        from workers.settings import Settings
+
+        root = Settings().converted_root()
+        n = threads()
+
+        def load(ref: Path, role: str, inter: int) -> Any:
+            path = converted_dir(root, resolve_model(str(ref), role), "int8")
+            return ctranslate2.Translator(
+                str(path), device="cpu", compute_type="int8", inter_threads=inter,
+                intra_threads=n // inter,
+            )  # fmt: skip
+
+        # The same thread layout as Vertaal's engine uses, so only the pipeline differs.
+        self.translators = {
+            "translation": load(models.translation, "translation", n),
+            "summary": load(models.summary, "summary", 1),
+        }
+        self.calls = calls
+
+    def __call__(self, article: Article) -> None:
+        for call in self.calls[article.name]:
+            self.translators[call.role].translate_batch(call.tokens, **call.options)
+
+
+def make_variant(name: str, models: BenchModels) -> Callable[[Article], Any]:
+    if name == "a":
+        return PlainTransformers(models)
+    if name == "b":
+        return VertaalPipeline(models, "transformers")
+    if name == "c":
+        return VertaalPipeline(models, "ctranslate2")
+    raise ValueError(name)
+
+
+WARM_UP = "De minister zei dinsdag dat het overleg met de buurlanden goed is verlopen."
+
+
+def warm_up(variant: Callable[[Article], Any]) -> None:
+    """One short article, so the timed runs start with warm caches and allocators."""
+    from workers.pipeline.article import RawDocument
+
+    if isinstance(variant, RawCTranslate2):
+        for translator in variant.translators.values():
+            translator.translate_batch([["▁De", "</s>"]], max_decoding_length=4)
+    else:
+        variant(Article("warm-up", RawDocument(WARM_UP), [WARM_UP]))
+
+
+# --- measuring ------------------------------------------------------------------------------
+
+
+def resident_mb(field: str = "VmRSS") -> float:
+    """This process's resident memory now (VmRSS) or at its peak so far (VmHWM)."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith(field + ":"):
+            return int(line.split()[1]) / 1024
+    return float(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss) / 1024
+
+
+class PeakSampler:
+    """How far resident memory rose above its starting point while the block ran."""
+
+    def __init__(self) -> None:
+        self.start = self.peak = resident_mb()
+        self.running = True
+        self.thread = threading.Thread(target=self._sample, daemon=True)
+
+    def _sample(self) -> None:
+        while self.running:
+            self.peak = max(self.peak, resident_mb())
+            time.sleep(0.01)
+
+    @property
+    def rise(self) -> float:
+        return max(0.0, self.peak - self.start)
+
+    def __enter__(self) -> PeakSampler:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.running = False
+        self.thread.join()
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--rounds", type=int, default=1, help="timed rounds per variant")
+    args = parser.parse_args(argv)
+    from workers.engines.loading import quiet_transformers
+
+    quiet_transformers()
+    started = time.perf_counter()
+    models = build_models()
+    articles = load_articles()
+    print(f"{threads()} CPU threads; articles: " + ", ".join(
+        f"{a.name} ({len(a.sentences)} sentences)" for a in articles
+    ))  # fmt: skip
+    base = resident_mb()
+    recorder = Recorder()
+    variants: dict[str, Callable[[Article], Any]] = {}
+    loaded: dict[str, float] = {}
+    rise: dict[str, float] = dict.fromkeys(VARIANTS, 0.0)
+    exact_c = 0.0
+    times: dict[str, list[float]] = {name: [] for name in VARIANTS}
+    stages: dict[str, list[float]] = {"translate": [], "summarize": []}
+    inside: list[float] = []  # per round: seconds (c) spent inside CTranslate2
+
+    def load(name: str) -> None:
+        before = resident_mb()
+        if name == "c":
+            variant: Callable[[Article], Any] = recorder.attach(
+                VertaalPipeline(models, "ctranslate2")
+            )
+        elif name == "d":
+            variant = RawCTranslate2(models, recorder.calls)
+        else:
+            variant = make_variant(name, models)
+        loaded[name] = resident_mb() - before
+        warm_up(variant)
+        variants[name] = variant
+
+    # Round 1 loads each variant just before its first run, (c) first: its peak memory is then
+    # exactly that of a worker, since the process holds nothing else yet. (c) also records the
+    # calls it makes to CTranslate2, which (d) replays.
+    for round_number in range(args.rounds):
+        order = ("c", "d", "b", "a") if round_number % 2 == 0 else ("a", "b", "d", "c")
+        for name in order:
+            if name not in variants:
+                load(name)
+            recorder.seconds_inside = 0.0
+            for article in articles:
+                recorder.article = article.name
+                start = time.perf_counter()
+                with PeakSampler() as sampler:
+                    result = variants[name](article)
+                times[name].append(time.perf_counter() - start)
+                rise[name] = max(rise[name], sampler.rise)
+                if name == "c":
+                    for stage in stages:
+                        stages[stage].append(result.timings[stage])
+            if name == "c":
+                inside.append(recorder.seconds_inside)
+            if name == "c" and round_number == 0:
+                exact_c = resident_mb("VmHWM")
+                recorder.recording = False  # (d) replays the first round's calls
+            per_round = sum(times[name][-len(articles) :])
+            print(f"round {round_number + 1}: {LABELS[name]:<34} {per_round:7.1f} s", flush=True)
+
+    rss = {name: base + loaded[name] + rise[name] for name in VARIANTS}
+    rss["c"] = exact_c
+    report(times, rss, articles, stages, inside)
+    print(f"benchmark took {time.perf_counter() - started:.0f} s", file=sys.stderr)
+
+
+def report(
+    times: dict[str, list[float]],
+    rss: dict[str, float],
+    articles: list[Article],
+    stages: dict[str, list[float]],
+    inside: list[float],
+) -> None:
+    per_article = {name: statistics.mean(values) for name, values in times.items()}
+    print()
+    print(f"{'variant':<36}{'s/article':>10}{'articles/min':>14}{'vs (a)':>8}{'peak RSS MB':>13}")
+    for name in VARIANTS:
+        seconds = per_article[name]
+        print(
+            f"{LABELS[name]:<36}{seconds:>10.2f}{60 / seconds:>14.1f}"
+            f"{per_article['a'] / seconds:>7.1f}x{rss[name]:>13.0f}"
+        )
+    print("peak RSS: exact for (c), a fresh process; the others estimated in the shared process")
+    print()
+    for index, article in enumerate(articles):
+        row = "  ".join(
+            f"{name}={statistics.mean(times[name][index :: len(articles)]):6.2f}s"
+            for name in VARIANTS
+        )
+        print(f"{article.name:<42}{row}")
+    shares = {stage: statistics.mean(values) for stage, values in stages.items()}
+    print(
+        f"(c) per article: translate {shares['translate']:.2f} s, "
+        f"summarize {shares['summarize']:.2f} s"
+    )
+    model_share = statistics.mean(inside) / (per_article["c"] * len(articles))
+    print(
+        f"(c) spent {model_share:.1%} of its time inside CTranslate2 in the same run: "
+        f"pipeline overhead {1 / model_share - 1:.1%} (overhead_vs_raw compares separate runs, "
+        "which differ by a few percent from run to run on a shared machine)"
+    )
+    print(json.dumps({"seconds_per_article": per_article, "peak_rss_mb": rss, "c_stages": shares}))
+    print(
+        f"speedup_vs_plain={per_article['a'] / per_article['c']:.1f} "
+        f"overhead_vs_raw={per_article['c'] / per_article['d']:.2f} "
+        f"articles_per_min={60 / per_article['c']:.1f} rss_mb={rss['c']:.0f}"
+    )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,48 @@
+"""The benchmark's machinery, run end to end on the tiny models so it cannot rot unnoticed.
+Its figures mean nothing here; `make bench` measures the published architectures."""
+
+import re
+
+import pytest
+
+from bench import run
+from bench.models import BenchModels
+from tests.conftest import TinyModels
+
+
+def test_benchmark_runs_every_variant_and_prints_the_summary_line(
+    tiny_env: TinyModels, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    models = BenchModels(tiny_env.translation, tiny_env.summary)
+    monkeypatch.setattr(run, "build_models", lambda log=print: models)
+    monkeypatch.setattr(run, "SUMMARY_TOKENS", 20)  # the tiny summarizer reads 256 tokens
+    run.main(["--rounds", "1"])
+    lines = capsys.readouterr().out.strip().splitlines()
+    for label in run.LABELS.values():
+        assert any(line.startswith(label) for line in lines), label
+    assert any(line.startswith("(c) spent") for line in lines)
+    assert re.fullmatch(
+        r"speedup_vs_plain=\d+\.\d overhead_vs_raw=\d+\.\d\d articles_per_min=\d+\.\d "
+        r"rss_mb=\d+",
+        lines[-1],
+    )
+
+
+def test_raw_replay_makes_the_same_calls_as_the_pipeline(tiny_env: TinyModels) -> None:
+    models = BenchModels(tiny_env.translation, tiny_env.summary)
+    articles = run.load_articles()
+    recorder = run.Recorder()
+    pipeline = recorder.attach(run.VertaalPipeline(models, "ctranslate2"))
+    for article in articles:
+        recorder.article = article.name
+        pipeline(article)
+    replay = run.RawCTranslate2(models, recorder.calls)
+    replayed = run.Recorder()
+    for role, translator in replay.translators.items():
+        replay.translators[role] = replayed._wrap(role, translator)
+    for article in articles:
+        replayed.article = article.name
+        replay(article)
+    assert replayed.calls == recorder.calls
+    roles = {call.role for calls in recorder.calls.values() for call in calls}
+    assert roles == {"translation", "summary"}
