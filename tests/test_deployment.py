@@ -1,0 +1,47 @@
+"""The compose file and the Makefile describe a deployment that can actually work."""
+
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+import yaml
+
+ROOT = Path(__file__).parents[1]
+
+
+def compose() -> dict:
+    return yaml.safe_load((ROOT / "docker-compose.yml").read_text())
+
+
+def test_queue_and_cache_are_separate_redis_servers_with_their_own_eviction() -> None:
+    services = compose()["services"]
+    assert {"queue", "cache", "web", "worker"} <= set(services)
+    queue, cache = services["queue"]["command"], services["cache"]["command"]
+    assert "--appendonly yes" in queue and "--maxmemory-policy noeviction" in queue
+    assert "--maxmemory-policy allkeys-lru" in cache and "--maxmemory" in cache
+    for name in ("web", "worker"):
+        environment = services[name]["environment"]
+        assert environment["VERTAAL_REDIS_URL"].startswith("redis://queue:")
+        assert environment["VERTAAL_CACHE_URL"].startswith("redis://cache:")
+
+
+def test_workers_can_be_scaled() -> None:
+    worker = compose()["services"]["worker"]
+    assert "container_name" not in worker and "ports" not in worker
+    assert worker["command"] == ["vertaal", "worker"]
+    assert any(volume.endswith(":/models") for volume in worker["volumes"])
+
+
+@pytest.mark.skipif(
+    shutil.which("docker-compose") is None,
+    reason="Debian's docker-compose is not installed (apt-get install docker-compose)",
+)
+def test_compose_file_is_valid() -> None:
+    result = subprocess.run(
+        ["docker-compose", "-f", str(ROOT / "docker-compose.yml"), "config", "-q"],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+    )
+    assert result.returncode == 0, result.stderr
