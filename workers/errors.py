@@ -6,6 +6,12 @@ exactly one place (`service/cli.py`, `service/errors.py`).
 
 from __future__ import annotations
 
+from billiard.exceptions import SoftTimeLimitExceeded
+
+# Exceptions that stop work from outside (Celery's soft time limit, raised wherever the worker
+# happens to be): a broad `except Exception` around a library call must let them through.
+INTERRUPTIONS: tuple[type[BaseException], ...] = (SoftTimeLimitExceeded,)
+
 
 class VertaalError(Exception):
     """Base class: `code` is a stable machine-readable name, `str(error)` the human message."""

@@ -192,8 +192,8 @@ class JobStore:
         if not JOB_ID.fullmatch(job_id):
             return None
         raw = self.redis.hgetall(self._key(job_id))
-        if not raw:
-            return None
+        if b"id" not in raw:
+            return None  # unknown, or only the `attempts` counter a late delivery recreated
         data = {k.decode(): v for k, v in raw.items()}
         error = json.loads(data["error"]) if data.get("error") else None
         return JobRecord(

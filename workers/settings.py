@@ -113,7 +113,7 @@ class Settings(BaseSettings):
 
     def inference_threads(self) -> int:
         """The thread count to give the model runtime in one worker process."""
-        return self.threads or max(1, (os.cpu_count() or 1) // self.worker_processes)
+        return self.threads or max(1, len(os.sched_getaffinity(0)) // self.worker_processes)
 
     def cache_redis_url(self) -> str:
         return self.cache_url or self.redis_url

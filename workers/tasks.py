@@ -14,13 +14,14 @@ import time
 from dataclasses import replace
 from typing import Any
 
+import redis
 from celery import Task, shared_task
 from celery.exceptions import SoftTimeLimitExceeded, TimeLimitExceeded
 
 from workers.cache import ResultCache, SentenceCache, article_key
 from workers.celery_app import TASK_NAME, settings_of
-from workers.connections import RedisUnavailable, redis_client
-from workers.engines import load_engines, output_signature
+from workers.connections import redis_client
+from workers.engines import load_engines, worker_signature
 from workers.errors import CancelledError, VertaalError
 from workers.jobs import ACTIVE, JobStatus, JobStore, Progress
 from workers.pipeline.run import RunOptions, translate_article
@@ -39,8 +40,8 @@ def job_store(settings: Settings) -> JobStore:
 
 
 @functools.cache
-def worker_signature(settings: Settings) -> dict[str, Any]:
-    return output_signature(settings)
+def cached_signature(settings: Settings) -> dict[str, Any]:
+    return worker_signature(settings)
 
 
 class ProgressReporter:
@@ -76,7 +77,7 @@ class JobTask(Task):
             code, message = "internal_error", f"the worker failed: {type(exc).__name__}: {exc}"
         try:
             job_store(settings).fail(args[0], code, message)
-        except RedisUnavailable:
+        except redis.RedisError:
             log.exception("could not mark job %s failed", args[0])
 
 
@@ -99,20 +100,25 @@ def run_job(job_id: str, settings: Settings, *, worker: str) -> None:
         )
         return
     document = store.get_input(job_id)
-    if document is None or not store.start(job_id, worker):
+    if document is None:
+        # Its input key expired or was evicted (a maxmemory policy on the broker's Redis):
+        # fail the job so it releases its dedupe claim rather than stay queued for a day.
+        store.fail(job_id, "input_lost", "the article's text is no longer stored; submit it again")
+        return
+    if not store.start(job_id, worker):
         return
 
-    signature = worker_signature(settings)
-    cache_client = redis_client(settings.cache_redis_url())
-    results = ResultCache(cache_client, settings.cache_ttl)
-    key = article_key(signature, document, job.options.summary)
-    sentences = SentenceCache(cache_client, signature["translation"], settings.cache_ttl)
     options = replace(
         RunOptions.from_settings(settings),
         summary=job.options.summary,
         check_language=job.options.check_language,
     )
     try:
+        signature = cached_signature(settings)
+        cache_client = redis_client(settings.cache_redis_url())
+        results = ResultCache(cache_client, settings.cache_ttl)
+        key = article_key(signature, document, job.options.summary)
+        sentences = SentenceCache(cache_client, signature["translation"], settings.cache_ttl)
         engines = load_engines(settings, summary=job.options.summary)
         result = translate_article(
             document, engines, options, cache=sentences, on_progress=ProgressReporter(store, job_id)
@@ -125,9 +131,13 @@ def run_job(job_id: str, settings: Settings, *, worker: str) -> None:
     except VertaalError as error:
         store.fail(job_id, error.code, str(error))
         return
+    if not store.finish(job_id, result):
+        return  # cancelled after the last progress check: its result is not cached either
+    if not engines.as_signed:
+        log.warning("job %s ran on a fallback engine; its result is not cached", job_id)
+        return
     try:
         sentences.flush()
         results.put(key, result)
-    except RedisUnavailable:
-        log.warning("cache unavailable; job %s is done but its result is not cached", job_id)
-    store.finish(job_id, result)
+    except redis.RedisError as error:  # unreachable, out of memory, read-only replica...
+        log.warning("job %s is done but its result is not cached: %s", job_id, error)

@@ -1,3 +1,5 @@
+import re
+
 import pytest
 from pydantic import ValidationError
 
@@ -35,3 +37,7 @@ def test_every_setting_is_in_env_example_and_readme() -> None:
         variable = f"VERTAAL_{name.upper()}"
         assert f"{variable}=" in example, variable
         assert f"`{variable}`" in readme, variable
+    compose = (root / "docker-compose.yml").read_text()
+    for variable in set(re.findall(r"VERTAAL_[A-Z_]+[A-Z]", readme + compose)):
+        assert f"{variable}=" in example, f"{variable} is used but not in .env.example"
+        assert f"| `{variable}` |" in readme, f"{variable} is not in the README's table"

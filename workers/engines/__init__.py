@@ -9,11 +9,13 @@ from __future__ import annotations
 import functools
 import importlib.util
 import logging
+import subprocess
+import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from workers.errors import ConfigurationError, ModelUnavailableError
+from workers.errors import INTERRUPTIONS, ConfigurationError, ModelUnavailableError
 from workers.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -48,6 +50,9 @@ class Summarizer(Protocol):
 class Engines:
     translator: Translator
     summarizer: Summarizer | None
+    # False when `auto` fell back to transformers because CTranslate2 could not run a model:
+    # the results are then not what the output signature names, and must not be cached.
+    as_signed: bool = True
 
 
 @dataclass(frozen=True)
@@ -63,17 +68,30 @@ class Runtime:
     required: bool = False
 
 
+# Models (reference, role, runtime) this process runs on transformers although the runtime
+# chose CTranslate2.
+_fell_back: set[tuple[str, str, Runtime]] = set()
+
+
 def ctranslate2_installed() -> bool:
     return importlib.util.find_spec("ctranslate2") is not None
 
 
 @functools.cache
 def _cuda_devices() -> int:
+    """GPUs CTranslate2 can use, counted in a child process: counting initialises CUDA, and a
+    CUDA context inherited through fork is unusable in the worker's prefork children."""
     if not ctranslate2_installed():
         return 0
-    import ctranslate2
-
-    return int(ctranslate2.get_cuda_device_count())
+    count = subprocess.run(
+        [sys.executable, "-c", "import ctranslate2; print(ctranslate2.get_cuda_device_count())"],
+        capture_output=True, text=True, timeout=120, check=False,
+    )  # fmt: skip
+    try:
+        return int(count.stdout.strip().splitlines()[-1])
+    except (IndexError, ValueError):
+        log.warning("could not count CUDA devices (%s); using the CPU", count.stderr.strip())
+        return 0
 
 
 def runtime(settings: Settings) -> Runtime:
@@ -95,10 +113,11 @@ def runtime(settings: Settings) -> Runtime:
     )  # fmt: skip
 
 
-def output_signature(settings: Settings) -> dict[str, Any]:
+def output_signature(settings: Settings, *, summary: bool | None = None) -> dict[str, Any]:
     """Everything that decides what an article's result will be, found without loading a
     model: model versions come from their files, so an upgraded model changes it. The
-    "translation" part alone decides single-sentence translations."""
+    "translation" part alone decides single-sentence translations. The summary part is there
+    when `summary` (default: the `summary` setting) is true."""
     from workers.engines.loading import resolve_model
 
     chosen = runtime(settings)
@@ -114,7 +133,7 @@ def output_signature(settings: Settings) -> dict[str, Any]:
         },
         "max_sentence_tokens": settings.max_sentence_tokens,
     }
-    if settings.summary:
+    if settings.summary if summary is None else summary:
         signature["summary"] = {
             "model": settings.summary_model,
             "revision": resolve_model(settings.summary_model, "summary").revision,
@@ -124,6 +143,18 @@ def output_signature(settings: Settings) -> dict[str, Any]:
             **backend,
         }
     return signature
+
+
+def worker_signature(settings: Settings) -> dict[str, Any]:
+    """The signature of a worker's results. A job may ask for a summary even when
+    VERTAAL_SUMMARY is off, so the summary model is part of it whenever it is installed:
+    otherwise a changed summary model would keep its predecessor's cached summaries."""
+    try:
+        return output_signature(settings, summary=True)
+    except ModelUnavailableError:
+        if settings.summary:
+            raise
+        return output_signature(settings, summary=False)
 
 
 def load_engines(settings: Settings, *, summary: bool | None = None) -> Engines:
@@ -143,7 +174,10 @@ def load_engines(settings: Settings, *, summary: bool | None = None) -> Engines:
             chosen,
             settings.converted_root(),
         )
-    return Engines(translator=translator, summarizer=summarizer)
+    used = {(settings.translation_model, "translation", chosen)}
+    if want_summary:
+        used.add((settings.summary_model, "summary", chosen))
+    return Engines(translator=translator, summarizer=summarizer, as_signed=not used & _fell_back)
 
 
 def build_generator(model_ref: str, role: str, chosen: Runtime, converted_root: Any) -> Any:
@@ -162,12 +196,15 @@ def build_generator(model_ref: str, role: str, chosen: Runtime, converted_root: 
                 threads=chosen.threads, parallel_batches=role == "translation",
             )  # fmt: skip
             return files, generator
+        except INTERRUPTIONS:
+            raise
         except Exception as error:  # unsupported model, precision or device
             if chosen.required:
                 if isinstance(error, ModelUnavailableError):
                     raise
                 raise ConfigurationError(f"CTranslate2 cannot run {model_ref}: {error}") from error
             log.warning("CTranslate2 cannot run %s (%s); using transformers", model_ref, error)
+            _fell_back.add((model_ref, role, chosen))
     from workers.engines.transformers import TransformersGenerator
 
     device = chosen.device

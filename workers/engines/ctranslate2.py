@@ -8,6 +8,7 @@ model is converted again and never mixed up with an old one.
 
 from __future__ import annotations
 
+import fcntl
 import logging
 import re
 import shutil
@@ -18,7 +19,7 @@ from typing import Any
 
 from workers.engines.loading import ModelSource
 from workers.engines.seq2seq import ModelFiles
-from workers.errors import ModelUnavailableError
+from workers.errors import INTERRUPTIONS, ModelUnavailableError
 
 log = logging.getLogger(__name__)
 
@@ -35,28 +36,40 @@ def is_converted(path: Path) -> bool:
 def convert(source: ModelSource, root: Path, quantization: str) -> Path:
     """The converted copy of `source`, made now if there is none yet.
 
-    Written to a temporary folder and renamed into place, so a worker that dies mid-way, or two
-    workers converting at once, never leave a half-written model behind.
+    One process converts while the others wait for it (a lock file per copy): converting holds
+    the whole model in memory, and the worker processes all start on their first job at once.
+    Written to a temporary folder and renamed into place, so a worker that dies mid-way never
+    leaves a half-written model behind; the next conversion clears what it left.
     """
     target = converted_dir(root, source, quantization)
     if is_converted(target):
         return target
+    root.mkdir(parents=True, exist_ok=True)
+    with open(root / f".{target.name}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes, or the process dies
+        if not is_converted(target):  # another process may have made it while we waited
+            _convert_locked(source, target, quantization)
+    return target
+
+
+def _convert_locked(source: ModelSource, target: Path, quantization: str) -> None:
     from ctranslate2.converters import TransformersConverter
 
-    root.mkdir(parents=True, exist_ok=True)
+    prefix = f".converting-{target.name}-"
+    for leftover in target.parent.glob(prefix + "*"):  # from a process killed mid-way
+        shutil.rmtree(leftover, ignore_errors=True)
     log.warning(
         "converting %s (revision %s) to CTranslate2 %s in %s; this happens once per model version",
         source.ref, source.revision, quantization, target,
     )  # fmt: skip
-    work = Path(tempfile.mkdtemp(dir=root, prefix=".converting-"))
+    work = Path(tempfile.mkdtemp(dir=target.parent, prefix=prefix))
     try:
         TransformersConverter(str(source.path), low_cpu_mem_usage=True).convert(
             str(work / "model"), quantization=quantization, force=True
         )
         (work / "model").rename(target)
-    except OSError:
-        if not is_converted(target):  # not merely beaten to it by another worker
-            raise
+    except INTERRUPTIONS:
+        raise
     except Exception as error:  # the converter raises many types for unsupported models
         raise ModelUnavailableError(
             f"Cannot convert '{source.ref}' to CTranslate2: {error}. "
@@ -64,7 +77,6 @@ def convert(source: ModelSource, root: Path, quantization: str) -> Path:
         ) from error
     finally:
         shutil.rmtree(work, ignore_errors=True)
-    return target
 
 
 class Ct2Generator:

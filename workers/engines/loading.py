@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from workers.errors import ModelUnavailableError
+from workers.errors import INTERRUPTIONS, ModelUnavailableError
 
 if TYPE_CHECKING:
     from transformers import PreTrainedModel, PreTrainedTokenizerBase
@@ -90,6 +90,8 @@ def _download(ref: str, role: str) -> Path:
 
     try:
         return Path(snapshot_download(ref, allow_patterns=MODEL_FILE_PATTERNS))
+    except INTERRUPTIONS:
+        raise
     except Exception as error:  # the hub client raises many network and HTTP error types
         first_line = str(error).strip().splitlines()[0] if str(error).strip() else ""
         reason = f"{type(error).__name__}: {first_line}" if first_line else type(error).__name__
@@ -133,6 +135,8 @@ def load_tokenizer(source: ModelSource, role: str) -> PreTrainedTokenizerBase:
 
             tokenizer_class = AutoTokenizer
         return tokenizer_class.from_pretrained(source.path)
+    except INTERRUPTIONS:
+        raise
     except Exception as error:  # corrupt files surface as many library-specific types
         raise _unavailable(source.ref, role, f"its tokenizer does not load ({error})") from None
 
@@ -142,6 +146,8 @@ def load_seq2seq(source: ModelSource, role: str, *, device: str = "cpu") -> PreT
 
     try:
         model = AutoModelForSeq2SeqLM.from_pretrained(source.path)
+    except INTERRUPTIONS:
+        raise
     except Exception as error:  # e.g. SafetensorError, which is not an OSError
         raise _unavailable(source.ref, role, f"its weights do not load ({error})") from None
     model.to(device)

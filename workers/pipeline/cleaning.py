@@ -13,7 +13,7 @@ import unicodedata
 
 from workers.errors import EmptyArticleError
 from workers.pipeline.article import CleanArticle, Paragraphs, RawDocument, Removed
-from workers.pipeline.splitting import split_sentences
+from workers.pipeline.splitting import needs_model, split_sentences
 
 _DATE_PREFIX = re.compile(
     r"\A\s*date\s+(?P<date>\d{4}-\d{2}(?:-\d{2})?)(?=\s|\Z)\s*", re.IGNORECASE
@@ -84,6 +84,8 @@ def clean_article(document: RawDocument) -> CleanArticle:
         raise EmptyArticleError(
             f"nothing left to translate after cleaning ({len(removed)} debris lines removed)"
         )
+    if not any(needs_model(s) for paragraph in sentences for s in paragraph):
+        raise EmptyArticleError("the article holds no words, only punctuation and symbols")
     return CleanArticle(title=title or None, date=date, paragraphs=sentences, removed=removed)
 
 

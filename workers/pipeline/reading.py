@@ -95,10 +95,11 @@ def _read_html(data: bytes, filename: str) -> RawDocument:
 def _read_docx(data: bytes, filename: str) -> RawDocument:
     import docx
     from docx.opc.exceptions import PackageNotFoundError
+    from lxml.etree import LxmlError
 
     try:
         document = docx.Document(io.BytesIO(data))
-    except (PackageNotFoundError, zipfile.BadZipFile, KeyError, ValueError) as error:
+    except (PackageNotFoundError, zipfile.BadZipFile, KeyError, ValueError, LxmlError) as error:
         raise UndecodableError(f"{filename} is not a readable .docx file") from error
     title = document.core_properties.title or None
     paragraphs: list[str] = []

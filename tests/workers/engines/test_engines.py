@@ -3,10 +3,12 @@
 import logging
 import shutil
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
 import pytest
+from celery.exceptions import SoftTimeLimitExceeded
 
 import workers.engines as engines
 from tests.conftest import ARTICLES, TinyModels
@@ -55,7 +57,22 @@ def test_conversion_is_kept_and_keyed_by_revision(
     (copy / "generation_config.json").write_text('{"num_beams": 3}')  # an upgraded model
     upgraded = convert(resolve_model(str(copy), "translation"), tmp_path / "ct2", "int8")
     assert upgraded != first and (upgraded / "model.bin").is_file()
-    assert not [p for p in (tmp_path / "ct2").iterdir() if p.name.startswith(".")], "no leftovers"
+    assert not list((tmp_path / "ct2").glob(".converting-*")), "no leftovers"
+
+
+def test_processes_starting_together_convert_once_and_clear_a_dead_ones_leftovers(
+    tiny_models: TinyModels, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    copy = Path(shutil.copytree(tiny_models.translation, tmp_path / "marian"))
+    source = resolve_model(str(copy), "translation")
+    root = tmp_path / "ct2"
+    leftover = root / f".converting-{converted_dir(root, source, 'int8').name}-killed"
+    (leftover / "model").mkdir(parents=True)
+    with caplog.at_level(logging.WARNING), ThreadPoolExecutor(3) as pool:
+        made = list(pool.map(lambda _: convert(source, root, "int8"), range(3)))
+    assert len(set(made)) == 1 and (made[0] / "model.bin").is_file()
+    assert caplog.text.count("converting") == 1, "the others waited and used its copy"
+    assert not leftover.exists()
 
 
 def test_auto_falls_back_to_transformers_when_conversion_fails(
@@ -68,6 +85,7 @@ def test_auto_falls_back_to_transformers_when_conversion_fails(
         raise RuntimeError("unsupported architecture")
 
     monkeypatch.setattr("workers.engines.ctranslate2.convert", broken)
+    monkeypatch.setattr(engines, "_fell_back", set())
     chosen = Runtime("ctranslate2", "cpu", "int8", 1)
     with caplog.at_level(logging.WARNING):
         _, generator = engines.build_generator(
@@ -76,9 +94,31 @@ def test_auto_falls_back_to_transformers_when_conversion_fails(
     assert type(generator).__name__ == "TransformersGenerator"
     assert "CTranslate2 cannot run" in caplog.text
 
+    # Results of the fallback are not what the signature (ctranslate2, int8) names.
+    copy = shutil.copytree(tiny_models.translation, tmp_path / "marian")
+    settings = Settings(translation_model=str(copy), converted_dir=tmp_path / "ct2", threads=1)
+    assert not load_engines(settings, summary=False).as_signed
+    assert load_engines(
+        Settings(translation_model=str(copy), engine="transformers"), summary=False
+    ).as_signed
+
     required = Runtime("ctranslate2", "cpu", "int8", 1, required=True)
     with pytest.raises(ConfigurationError, match="unsupported architecture"):
         engines.build_generator(str(tiny_models.translation), "translation", required, tmp_path)
+
+
+def test_the_soft_time_limit_is_not_mistaken_for_an_unconvertible_model(
+    tiny_models: TinyModels, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def out_of_time(*args: Any) -> Path:
+        raise SoftTimeLimitExceeded()
+
+    monkeypatch.setattr("workers.engines.ctranslate2.convert", out_of_time)
+    with pytest.raises(SoftTimeLimitExceeded):
+        engines.build_generator(
+            str(tiny_models.translation), "translation", Runtime("ctranslate2", "cpu", "int8", 1),
+            tmp_path,
+        )  # fmt: skip
 
 
 class Spy:

@@ -4,7 +4,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import TinyModels
-from workers.engines import loading, output_signature
+from workers.engines import loading, output_signature, worker_signature
 from workers.engines.loading import resolve_model
 from workers.errors import ModelUnavailableError
 from workers.settings import Settings
@@ -70,3 +70,20 @@ def test_output_signature_follows_settings_and_model_files(
     (copy / "generation_config.json").write_text('{"num_beams": 5}')
     upgraded = output_signature(tiny_settings.model_copy(update={"translation_model": str(copy)}))
     assert upgraded["translation"]["revision"] != base["translation"]["revision"]
+
+
+def test_a_workers_signature_names_the_summary_model_whenever_it_can_summarize(
+    tiny_settings: Settings, tmp_path: Path
+) -> None:
+    """Jobs ask for summaries even when VERTAAL_SUMMARY is off; a changed summary model must
+    change the cache keys of their results."""
+    off = tiny_settings.model_copy(update={"summary": False})
+    assert worker_signature(off) == output_signature(tiny_settings)
+    assert (
+        worker_signature(off.model_copy(update={"summary_beams": 2}))["summary"]
+        != (worker_signature(off)["summary"])
+    )
+    missing = off.model_copy(update={"summary_model": str(tmp_path / "none")})
+    assert "summary" not in worker_signature(missing), "no summary model: no summaries either"
+    with pytest.raises(ModelUnavailableError):
+        worker_signature(missing.model_copy(update={"summary": True}))

@@ -147,6 +147,12 @@ def test_only_debris_is_an_empty_article() -> None:
         clean("Videospeler inladen...\n\nMeest gelezen\n")
 
 
+def test_punctuation_only_is_an_empty_article() -> None:
+    """The model would invent a summary of it; opus-mt hallucinates on such segments."""
+    with pytest.raises(EmptyArticleError, match="no words"):
+        clean("Kabinet zwijgt\n\n…\n\n— * —")
+
+
 @settings(max_examples=300, deadline=None)
 @given(st.text(alphabet=st.characters(codec="utf-8", exclude_categories=["Cs"]), max_size=400))
 def test_cleaning_never_crashes_and_never_silently_loses_words(text: str) -> None:

@@ -1,3 +1,4 @@
+import zipfile
 from pathlib import Path
 
 import docx
@@ -76,6 +77,21 @@ def test_docx_title_and_paragraphs(tmp_path: Path) -> None:
 def test_corrupt_docx_is_undecodable() -> None:
     with pytest.raises(UndecodableError, match=r"not a readable \.docx"):
         read_bytes(b"PK\x03\x04 not really a zip", "broken.docx")
+
+
+def test_docx_with_broken_xml_inside_is_undecodable(tmp_path: Path) -> None:
+    """A valid zip whose document part is not XML (a half-written or hand-edited file)."""
+    path = tmp_path / "article.docx"
+    docx.Document().save(str(path))
+    damaged = tmp_path / "damaged.docx"
+    with zipfile.ZipFile(path) as source, zipfile.ZipFile(damaged, "w") as target:
+        for item in source.infolist():
+            data = source.read(item)
+            target.writestr(
+                item, b"<w:document><unclosed" if "document.xml" in item.filename else data
+            )
+    with pytest.raises(UndecodableError, match=r"damaged\.docx is not a readable \.docx"):
+        read_path(damaged)
 
 
 def test_markdown_blocks_become_paragraphs() -> None:
