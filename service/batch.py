@@ -31,6 +31,8 @@ def _current_umask() -> int:
 
 
 _UMASK = _current_umask()
+# The translation's name beside `<stem>.json`; never read back as an input from the output.
+OUTPUT_SUFFIX = ".en.md"
 
 
 @dataclass(frozen=True)
@@ -44,6 +46,10 @@ class ArticleFile:
     @property
     def name(self) -> str:
         return str(self.path)
+
+
+class StopRequested(Exception):
+    """Raised in a translating thread when the run is being interrupted."""
 
 
 # Translates one article's bytes; raises InputError when the article itself is unusable, or
@@ -82,7 +88,7 @@ def find_articles(
     claimed: dict[Path, Path] = {}
     for path in paths:
         if path.is_dir():
-            found = [(f, f.relative_to(path)) for f in _walk(path, out_root)]
+            found = [(f, f.relative_to(path)) for f in _walk(path, out_root, refused)]
         elif is_supported(path.name):
             found = [(path, Path(path.name))]
         else:
@@ -90,7 +96,7 @@ def find_articles(
             continue
         for file, relative in found:
             stem = out_dir / relative.parent / relative.stem
-            article = ArticleFile(file, stem.with_suffix(".json"), Path(f"{stem}.en.md"))
+            article = ArticleFile(file, stem.with_suffix(".json"), Path(f"{stem}{OUTPUT_SUFFIX}"))
             owner = claimed.setdefault(article.json_out.resolve(), file)
             if owner != file:
                 refused.append((file, f"its output {article.json_out} is already that of {owner}"))
@@ -104,16 +110,26 @@ def _unsupported(path: Path) -> str:
     return f"{kind} is not one of {', '.join(SUPPORTED_SUFFIXES)}"
 
 
-def _walk(root: Path, out_root: Path) -> Iterator[Path]:
-    """Supported files under `root`, sorted; hidden entries and the output folder skipped."""
-    for directory, subdirs, files in os.walk(root):
+def _walk(root: Path, out_root: Path, refused: list[tuple[Path, str]]) -> Iterator[Path]:
+    """Supported files under `root`, sorted; hidden entries and the output folder skipped.
+    When `root` is the output folder (or inside it), the `.en.md` outputs in it are skipped.
+    Folders that cannot be read are added to `refused`."""
+
+    def unreadable(error: OSError) -> None:
+        refused.append((Path(error.filename), f"cannot read the folder: {error.strerror}"))
+
+    for directory, subdirs, files in os.walk(root, onerror=unreadable):
         here = Path(directory)
         subdirs[:] = sorted(
             d for d in subdirs if not d.startswith(".") and (here / d).resolve() != out_root
         )
+        in_output = here.resolve().is_relative_to(out_root)
         for name in sorted(files):
-            if not name.startswith(".") and is_supported(name):
-                yield here / name
+            if name.startswith(".") or not is_supported(name):
+                continue
+            if in_output and name.endswith(OUTPUT_SUFFIX):
+                continue
+            yield here / name
 
 
 def fingerprint(data: bytes, signature: Mapping[str, Any]) -> str:
@@ -190,7 +206,10 @@ def translate_files(
             )
         except (InputError, JobFailedError) as error:
             return _fail(article, str(error))
-        write_outputs(article, result, stamp)
+        try:
+            write_outputs(article, result, stamp)
+        except OSError as error:  # a full disk or a read-only output folder
+            return _fail(article, f"cannot write its outputs: {error.strerror or error}")
         summary.translated.append(article.path)
         reporter.finished(article, "translated", None)
 
@@ -201,8 +220,15 @@ def translate_files(
     if concurrency <= 1:
         for article in articles:
             one(article)
-    else:
-        with ThreadPoolExecutor(max_workers=concurrency) as pool:
-            for future in [pool.submit(one, article) for article in articles]:
-                future.result()
+        return summary
+    pool = ThreadPoolExecutor(max_workers=concurrency)
+    try:
+        for future in [pool.submit(one, article) for article in articles]:
+            future.result()
+    except BaseException:
+        # Ctrl-C, or the service gone: start no further article. Those in flight end when
+        # their translate function sees the interrupt (ServiceClient.stop).
+        pool.shutdown(wait=False, cancel_futures=True)
+        raise
+    pool.shutdown()
     return summary

@@ -171,14 +171,19 @@ def translate(
     ) as progress:  # fmt: skip
         for path, reason in refused:
             progress.console.print(f"[red]failed[/] {path}: {reason}", highlight=False)
-        summary_ = translate_files(
-            articles,
-            translate_one,
-            RichReporter(progress, len(articles)),
-            signature=signature,
-            force=force,
-            concurrency=concurrency,
-        )
+        try:
+            summary_ = translate_files(
+                articles,
+                translate_one,
+                RichReporter(progress, len(articles)),
+                signature=signature,
+                force=force,
+                concurrency=concurrency,
+            )
+        except BaseException:
+            if server:
+                client.stop()  # cancels the jobs in flight, so their threads end now
+            raise
     summary_.failed[:0] = refused
     click.echo(summary_.line())
     if summary_.failed:
@@ -221,11 +226,11 @@ def worker(processes: int | None, loglevel: str) -> None:
     from workers.cache import publish_signature
     from workers.celery_app import QUEUE, create_celery
     from workers.connections import redis_client
-    from workers.engines import output_signature
+    from workers.engines import worker_signature
 
     settings = load_settings(worker_processes=processes)
     app = create_celery(settings)
-    publish_signature(redis_client(settings.redis_url), output_signature(settings))
+    publish_signature(redis_client(settings.redis_url), worker_signature(settings))
     app.worker_main(
         [
             "worker",

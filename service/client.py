@@ -6,13 +6,14 @@ in-process pipeline would, so both modes write the same outputs.
 
 from __future__ import annotations
 
-import time
+import contextlib
+import threading
 from collections.abc import Mapping
 from typing import Any
 
 import httpx
 
-from service.batch import ArticleFile
+from service.batch import ArticleFile, StopRequested
 from workers.errors import InputError, JobFailedError, VertaalError
 from workers.pipeline.article import Result
 from workers.pipeline.run import ProgressCallback
@@ -39,6 +40,26 @@ class ServiceClient:
         self.base_url = base_url.rstrip("/")
         self.form = {"summary": str(summary).lower(), "check_language": str(check_language).lower()}
         self.http = httpx.Client(base_url=self.base_url, timeout=httpx.Timeout(30.0, connect=5.0))
+        self.stopping = threading.Event()
+
+    def stop(self) -> None:
+        """Interrupt the run: each article in flight cancels its job and raises StopRequested."""
+        self.stopping.set()
+
+    def _cancel(self, job: Mapping[str, Any]) -> None:
+        with contextlib.suppress(httpx.HTTPError):  # best effort: the run is ending anyway
+            self.http.delete(job["links"]["self"], timeout=5.0)
+
+    def _job(self, response: httpx.Response) -> dict[str, Any]:
+        try:
+            job = response.json()
+            job["status"], job["links"]["self"]
+        except (ValueError, KeyError, TypeError):
+            raise ServiceUnreachableError(
+                f"{self.base_url} did not answer like a Vertaal service "
+                f"(HTTP {response.status_code}, {response.headers.get('content-type')})"
+            ) from None
+        return dict(job)
 
     def _call(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
         try:
@@ -55,7 +76,13 @@ class ServiceClient:
             raise ServiceUnreachableError(
                 f"the service at {self.base_url} is not ready: {_message(response)}"
             )
-        return {"server": self.base_url, **self.form, "workers": response.json().get("signature")}
+        try:
+            workers = response.json()["signature"]
+        except (ValueError, KeyError, TypeError):
+            raise ServiceUnreachableError(
+                f"{self.base_url} did not answer like a Vertaal service"
+            ) from None
+        return {"server": self.base_url, **self.form, "workers": workers}
 
     def translate(self, article: ArticleFile, data: bytes, on_progress: ProgressCallback) -> Result:
         response = self._call(
@@ -65,18 +92,20 @@ class ServiceClient:
             raise InputError(_message(response))
         if response.status_code not in (200, 202):
             raise ServiceUnreachableError(f"the service refused the job: {_message(response)}")
-        job = response.json()
+        job = self._job(response)
         delay = FIRST_POLL
         while job["status"] in ("queued", "running"):
             progress = job["progress"]
             if progress["total"]:
                 on_progress(progress["done"], progress["total"], progress["stage"])
-            time.sleep(delay)
+            if self.stopping.wait(delay):
+                self._cancel(job)
+                raise StopRequested(article.name)
             delay = min(MAX_POLL, delay * 1.5)
             polled = self._call("GET", job["links"]["self"])
             if polled.status_code != 200:
                 raise JobFailedError(f"the job disappeared: {_message(polled)}")
-            job = polled.json()
+            job = self._job(polled)
         if job["status"] == "done":
             return Result.from_dict(job["result"])
         if job["status"] == "cancelled":

@@ -64,7 +64,11 @@ def register(app: Flask) -> None:
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException) -> tuple[Response | str, int]:
         code = (error.name or "error").lower().replace(" ", "_")
-        return error_response(error.code or 500, code, error.description or error.name)
+        message = error.description or error.name
+        if error.code == 413:  # werkzeug's words name no limit
+            limit = app.config["MAX_CONTENT_LENGTH"]
+            message = f"the request is larger than the limit of {limit:,} bytes"
+        return error_response(error.code or 500, code, message)
 
     @app.errorhandler(ServiceUnavailable)
     @app.errorhandler(OperationalError)

@@ -57,7 +57,7 @@ def start_redis(url: str, data_dir: Path) -> subprocess.Popen[bytes]:
     # Durable like the compose file's queue server: an append-only file, and no eviction, which
     # would silently drop queued jobs.
     options = {
-        "bind": "127.0.0.1",
+        "bind": "::1" if parsed.hostname == "::1" else "127.0.0.1",
         "port": str(parsed.port or 6379),
         "dir": str(data_dir),
         "save": "",
@@ -70,11 +70,15 @@ def start_redis(url: str, data_dir: Path) -> subprocess.Popen[bytes]:
         command += [f"--{name}", value]
     process = subprocess.Popen(command, stdout=subprocess.DEVNULL)
     deadline = time.monotonic() + REDIS_START_TIMEOUT
-    while not redis_answers(url):
-        if process.poll() is not None or time.monotonic() > deadline:
-            process.kill()
-            raise ConfigurationError(f"could not start redis-server for {url}")
-        time.sleep(0.1)
+    try:
+        while not redis_answers(url):
+            if process.poll() is not None or time.monotonic() > deadline:
+                raise ConfigurationError(f"could not start redis-server for {url}")
+            time.sleep(0.1)
+    except BaseException:  # including Ctrl-C while it starts: leave no server behind
+        process.kill()
+        process.wait()
+        raise
     return process
 
 
@@ -123,7 +127,7 @@ def run_stack(settings: Settings, data_dir: Path, announce: Callable[[str], None
             time.sleep(0.2)
         code = next(child.returncode for child in children if child.poll() is not None)
     except KeyboardInterrupt:
-        code = 0
+        code = 0  # a requested stop (Ctrl-C or SIGTERM), as for any service manager
     finally:
         _stop(children)
         _stop(started)

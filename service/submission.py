@@ -9,7 +9,7 @@ from pathlib import PurePath
 from typing import Literal
 
 from flask import Request
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 from werkzeug.datastructures import FileStorage
 from werkzeug.exceptions import BadRequest, UnsupportedMediaType
 
@@ -41,6 +41,20 @@ class JobRequest(BaseModel):
         max_length=255,
         description="Name whose suffix (.txt .md .html) says how to read `text`.",
     )
+
+    @field_validator("text", "filename")
+    @classmethod
+    def _valid_unicode(cls, value: str | None) -> str | None:
+        """JSON may carry lone UTF-16 surrogates (`"\\ud800"`), which no text can hold."""
+        if value is not None:
+            try:
+                value.encode()
+            except UnicodeEncodeError as error:
+                raise ValueError(
+                    f"holds an unpaired UTF-16 surrogate at character {error.start}; "
+                    "send valid Unicode"
+                ) from None
+        return value
 
 
 @dataclass(frozen=True)

@@ -14,6 +14,7 @@ import redis
 from flask import Flask
 from flask.testing import FlaskClient
 
+import workers.tasks
 from service import create_app
 from service.openapi import openapi_document
 from tests.conftest import ARTICLES, TinyModels
@@ -171,17 +172,63 @@ def test_a_cancelled_queued_job_never_runs(
     assert redis.Redis.from_url(url).hget(f"vertaal:job:{job_id}", "attempts") == b"0"
 
 
+def test_a_job_cancelled_after_its_last_batch_caches_nothing(
+    redis_server: RedisServer, tiny_models: TinyModels, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    url = redis_server.url[:-1] + "1"  # no worker: the task runs here, by hand
+    client = create_app({"redis_url": url}).test_client()
+    job_id = client.post("/api/v1/jobs", json={"text": unique_article(3, seed=5)}).get_json()["id"]
+    real = workers.tasks.translate_article
+
+    def cancelled_at_the_end(*args: Any, **kwargs: Any) -> Any:
+        result = real(*args, **kwargs)
+        assert client.delete(f"/api/v1/jobs/{job_id}").status_code == 200
+        return result
+
+    monkeypatch.setattr(workers.tasks, "translate_article", cancelled_at_the_end)
+    settings = Settings(
+        redis_url=url,
+        translation_model=str(tiny_models.translation),
+        summary_model=str(tiny_models.summary),
+        converted_dir=tiny_models.converted,
+    )
+    run_job(job_id, settings, worker="test")
+    assert client.get(f"/api/v1/jobs/{job_id}").get_json()["status"] == "cancelled"
+    keys = redis.Redis.from_url(url)
+    assert not list(keys.scan_iter(RESULT_PREFIX + "*"))
+    assert not list(keys.scan_iter(SENTENCE_PREFIX + "*"))
+
+
+def test_a_job_whose_input_is_gone_fails_and_frees_its_article(
+    redis_server: RedisServer, tiny_models: TinyModels
+) -> None:
+    url = redis_server.url[:-1] + "1"
+    client = create_app({"redis_url": url}).test_client()
+    article = {"text": unique_article(3, seed=6)}
+    job_id = client.post("/api/v1/jobs", json=article).get_json()["id"]
+    redis.Redis.from_url(url).delete(f"vertaal:job:{job_id}:input")  # evicted, say
+
+    run_job(job_id, Settings(redis_url=url), worker="test")
+    final = client.get(f"/api/v1/jobs/{job_id}").get_json()
+    assert final["status"] == "failed" and final["error"]["code"] == "input_lost"
+    again = client.post("/api/v1/jobs", json=article).get_json()
+    assert again["id"] != job_id, "a resubmission gets a new job, not the dead one"
+
+
 @pytest.mark.parametrize(
     ("request_kwargs", "status", "code"),
     [
         ({"json": {"text": ""}}, 400, "empty_article"),
         ({"json": {"text": "  \n "}}, 400, "empty_article"),
+        ({"json": {"text": "…\n\n— * —"}}, 400, "empty_article"),
         ({"json": {"text": "Meest gelezen\nVideospeler inladen..."}}, 400, "empty_article"),
         ({"json": {"txt": "Hallo"}}, 400, "bad_request"),
         ({"json": {"text": 42}}, 400, "bad_request"),
         ({"json": ["a list"]}, 400, "bad_request"),
         ({"data": b"{not json", "content_type": "application/json"}, 400, "bad_request"),
         ({"json": {"text": "Hallo\x00wereld"}}, 400, "undecodable"),
+        ({"json": {"text": "Hallo \ud800 wereld"}}, 400, "bad_request"),
+        ({"json": {"text": "Hallo wereld", "filename": "a\udc00.txt"}}, 400, "bad_request"),
         ({"json": {"text": "De NAVO praat. " * 140_000}}, 413, "too_large"),
         ({"data": b"text=hi", "content_type": "text/plain"}, 415, "unsupported_media_type"),
         ({"data": {"file": (io.BytesIO(b"%PDF-1.4"), "scan.pdf")}}, 415, "unsupported_format"),
@@ -215,7 +262,10 @@ def test_upload_bigger_than_the_limit_is_413(redis_url: str) -> None:
     big = io.BytesIO(b"<p>" + b"De NAVO praat met Rusland. " * 1000 + b"</p>")
     response = client.post("/api/v1/jobs", data={"file": (big, "article.html")})
     assert response.status_code == 413
-    assert response.get_json()["error"]["code"] == "request_entity_too_large"
+    assert response.get_json()["error"] == {
+        "code": "request_entity_too_large",
+        "message": "the request is larger than the limit of 10,000 bytes",
+    }
 
 
 def test_large_pasted_form_text_is_accepted(client: FlaskClient, live_worker: Worker) -> None:

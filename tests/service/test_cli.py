@@ -2,6 +2,7 @@ import json
 import os
 import shutil
 from pathlib import Path
+from typing import Any
 
 import pytest
 from click.testing import CliRunner, Result
@@ -130,6 +131,63 @@ def test_output_folder_inside_the_input_folder_is_not_read(
     assert again.stdout.strip() == "0 translated, 1 skipped, 0 failed", (
         "out/*.en.md was not an input"
     )
+
+
+def test_outputs_written_beside_the_inputs_are_not_read_back(
+    tmp_path: Path, tiny_env: TinyModels
+) -> None:
+    shutil.copy(ARTICLES / "sherman-brussels-talks.txt", tmp_path)
+    first = vertaal("translate", str(tmp_path), "--out", str(tmp_path), "--no-summary")
+    again = vertaal("translate", str(tmp_path), "--out", str(tmp_path), "--no-summary")
+    assert first.stdout.strip() == "1 translated, 0 skipped, 0 failed"
+    assert again.stdout.strip() == "0 translated, 1 skipped, 0 failed"
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        "sherman-brussels-talks.en.md",
+        "sherman-brussels-talks.json",
+        "sherman-brussels-talks.txt",
+    ]
+
+
+def test_an_unreadable_folder_is_reported_and_the_rest_translated(
+    tmp_path: Path, tiny_env: TinyModels, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    news = tmp_path / "news"
+    (news / "locked").mkdir(parents=True)
+    shutil.copy(ARTICLES / "sherman-brussels-talks.txt", news)
+    real = os.scandir
+
+    def no_permission(path: Any = ".") -> Any:  # chmod 0 means nothing to root, which CI is
+        if Path(path).name == "locked":
+            raise PermissionError(13, "Permission denied", str(path))
+        return real(path)
+
+    monkeypatch.setattr(os, "scandir", no_permission)
+    result = vertaal("translate", str(news), "--out", str(tmp_path / "out"), "--no-summary")
+    assert result.exit_code == 1
+    assert "locked: cannot read the folder: Permission denied" in " ".join(result.stderr.split())
+    assert result.stdout.strip() == "1 translated, 0 skipped, 1 failed"
+
+
+def test_an_output_that_cannot_be_written_fails_that_article_only(
+    tmp_path: Path, tiny_env: TinyModels, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for name in ("a.txt", "b.txt"):
+        shutil.copy(ARTICLES / "sherman-brussels-talks.txt", tmp_path / name)
+    real = batch.write_atomically
+
+    def disk_full_for_a(path: Path, text: str) -> None:
+        if path.name.startswith("a."):
+            raise OSError(28, "No space left on device")
+        real(path, text)
+
+    monkeypatch.setattr(batch, "write_atomically", disk_full_for_a)
+    result = vertaal("translate", str(tmp_path), "--out", str(tmp_path / "out"), "--no-summary")
+    assert result.exit_code == 1
+    assert "a.txt: cannot write its outputs: No space left on device" in " ".join(
+        result.stderr.split()
+    )
+    assert result.stdout.strip() == "1 translated, 0 skipped, 1 failed"
+    assert outputs(tmp_path / "out") == ["b.en.md", "b.json"]
 
 
 def test_two_inputs_with_one_output_name_are_refused(tmp_path: Path, tiny_env: TinyModels) -> None:

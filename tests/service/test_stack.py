@@ -6,20 +6,26 @@ import shutil
 import signal
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
+import redis
 from click.testing import CliRunner
 from flask import Flask
 
-from service import stack
+from service import create_app, stack
+from service.batch import ArticleFile, StopRequested, translate_files
 from service.cli import main
+from service.client import ServiceClient
 from tests.conftest import ARTICLES, TinyModels, service_env
-from tests.processes import ROOT, Worker, free_port, live_server, wait_for
+from tests.processes import ROOT, RedisServer, Worker, free_port, live_server, wait_for
 from tests.service.test_api import unique_article
 from tests.service.test_cli import outputs
+from workers.errors import JobFailedError
 
 
 @pytest.mark.parametrize("stop", [signal.SIGINT, signal.SIGTERM])
@@ -141,3 +147,53 @@ def test_server_without_workers_is_refused(
     assert result.exit_code == 2
     assert "is not ready: no worker answered" in result.stderr
     assert time.monotonic() - started < 10
+
+
+class Silent:
+    def started(self, article: ArticleFile) -> None: ...
+
+    def progress(self, article: ArticleFile, done: int, total: int, stage: str) -> None: ...
+
+    def finished(self, article: ArticleFile, outcome: str, reason: str | None) -> None: ...
+
+
+def test_ctrl_c_during_a_concurrent_run_starts_no_further_article(tmp_path: Path) -> None:
+    articles = []
+    for i in range(12):
+        (tmp_path / f"{i}.txt").write_text("De NAVO praat met Rusland.")
+        articles.append(ArticleFile(tmp_path / f"{i}.txt", tmp_path / "o.json", tmp_path / "o.md"))
+    started: list[str] = []
+
+    def slow(article: ArticleFile, data: bytes, progress: object) -> Any:
+        started.append(article.path.name)
+        if len(started) == 1:
+            os.kill(os.getpid(), signal.SIGINT)  # what Ctrl-C does, to the main thread
+        time.sleep(0.5)
+        raise JobFailedError("not translated in this test")
+
+    with pytest.raises(KeyboardInterrupt):
+        translate_files(articles, slow, Silent(), signature={}, concurrency=2)
+    time.sleep(1.5)
+    assert len(started) <= 3, f"kept going after Ctrl-C: {started}"
+
+
+def test_a_stopped_client_cancels_its_job_on_the_server(
+    redis_server: RedisServer, tmp_path: Path
+) -> None:
+    url = redis_server.url[:-1] + "1"  # no worker there: the job stays queued
+    client = ServiceClient("http://vertaal.test", summary=False, check_language=True)
+    client.http = httpx.Client(
+        transport=httpx.WSGITransport(app=create_app({"redis_url": url})),
+        base_url="http://vertaal.test",
+    )
+    path = tmp_path / "stopped.txt"
+    path.write_text(unique_article(3, seed=7))
+    threading.Timer(0.5, client.stop).start()
+    started = time.monotonic()
+    with pytest.raises(StopRequested):
+        client.translate(ArticleFile(path, path, path), path.read_bytes(), lambda *a: None)
+    assert time.monotonic() - started < 5
+    store = redis.Redis.from_url(url)
+    jobs = [store.hgetall(key) for key in store.scan_iter("vertaal:job:*", _type="HASH")]
+    mine = [job for job in jobs if job.get(b"filename") == b"stopped.txt"]
+    assert [job[b"status"] for job in mine] == [b"cancelled"]
