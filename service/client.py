@@ -50,16 +50,20 @@ class ServiceClient:
         with contextlib.suppress(httpx.HTTPError):  # best effort: the run is ending anyway
             self.http.delete(job["links"]["self"], timeout=5.0)
 
-    def _job(self, response: httpx.Response) -> dict[str, Any]:
+    def _answer(self, response: httpx.Response, *fields: str) -> dict[str, Any]:
+        """The JSON body, which must hold each (dotted) field; else this is no Vertaal service."""
         try:
-            job = response.json()
-            job["status"], job["links"]["self"]
+            body = dict(response.json())
+            for path in fields:
+                value: Any = body
+                for key in path.split("."):
+                    value = value[key]
         except (ValueError, KeyError, TypeError):
             raise ServiceUnreachableError(
                 f"{self.base_url} did not answer like a Vertaal service "
                 f"(HTTP {response.status_code}, {response.headers.get('content-type')})"
             ) from None
-        return dict(job)
+        return body
 
     def _call(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
         try:
@@ -76,12 +80,7 @@ class ServiceClient:
             raise ServiceUnreachableError(
                 f"the service at {self.base_url} is not ready: {_message(response)}"
             )
-        try:
-            workers = response.json()["signature"]
-        except (ValueError, KeyError, TypeError):
-            raise ServiceUnreachableError(
-                f"{self.base_url} did not answer like a Vertaal service"
-            ) from None
+        workers = self._answer(response, "signature")["signature"]
         return {"server": self.base_url, **self.form, "workers": workers}
 
     def translate(self, article: ArticleFile, data: bytes, on_progress: ProgressCallback) -> Result:
@@ -92,7 +91,7 @@ class ServiceClient:
             raise InputError(_message(response))
         if response.status_code not in (200, 202):
             raise ServiceUnreachableError(f"the service refused the job: {_message(response)}")
-        job = self._job(response)
+        job = self._answer(response, "status", "links.self")
         delay = FIRST_POLL
         while job["status"] in ("queued", "running"):
             progress = job["progress"]
@@ -105,7 +104,7 @@ class ServiceClient:
             polled = self._call("GET", job["links"]["self"])
             if polled.status_code != 200:
                 raise JobFailedError(f"the job disappeared: {_message(polled)}")
-            job = self._job(polled)
+            job = self._answer(polled, "status", "links.self")
         if job["status"] == "done":
             return Result.from_dict(job["result"])
         if job["status"] == "cancelled":

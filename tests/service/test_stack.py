@@ -20,7 +20,7 @@ from flask import Flask
 from service import create_app, stack
 from service.batch import ArticleFile, StopRequested, translate_files
 from service.cli import main
-from service.client import ServiceClient
+from service.client import ServiceClient, ServiceUnreachableError
 from tests.conftest import ARTICLES, TinyModels, service_env
 from tests.processes import ROOT, RedisServer, Worker, free_port, live_server, wait_for
 from tests.service.test_api import unique_article
@@ -197,3 +197,13 @@ def test_a_stopped_client_cancels_its_job_on_the_server(
     jobs = [store.hgetall(key) for key in store.scan_iter("vertaal:job:*", _type="HASH")]
     mine = [job for job in jobs if job.get(b"filename") == b"stopped.txt"]
     assert [job[b"status"] for job in mine] == [b"cancelled"]
+
+
+def test_a_server_that_is_not_vertaal_is_a_clear_error() -> None:
+    client = ServiceClient("http://other.test", summary=True, check_language=True)
+    client.http = httpx.Client(
+        transport=httpx.MockTransport(lambda request: httpx.Response(200, html="<p>Hi</p>")),
+        base_url="http://other.test",
+    )
+    with pytest.raises(ServiceUnreachableError, match="did not answer like a Vertaal service"):
+        client.signature()
