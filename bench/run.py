@@ -121,7 +121,9 @@ def forced_engines(
     models: BenchModels, engine: str, *, num_beams: int | None = None, cores: int | None = None
 ) -> Any:
     """Vertaal's engines with the output lengths forced; everything else is the product's."""
-    from workers.engines import Engines, Runtime, build_generator
+    from workers.engines.factory import build_generator
+    from workers.engines.protocols import Engines
+    from workers.engines.runtime import Runtime
     from workers.engines.seq2seq import Seq2SeqSummarizer, Seq2SeqTranslator
     from workers.settings import Settings
 
@@ -131,12 +133,13 @@ def forced_engines(
 
     chosen = Runtime(engine, "cpu", "int8", cores or threads(), required=True)
     root = Settings().converted_root()
-    files, generator = build_generator(str(models.translation), "translation", chosen, root)
-    translator = ForcedTranslator(files, generator, num_beams=num_beams)
-    files, generator = build_generator(str(models.summary), "summary", chosen, root)
+    files, generator, used = build_generator(str(models.translation), "translation", chosen, root)
+    translator = ForcedTranslator(files, generator, num_beams=num_beams, backend=used)
+    files, generator, used = build_generator(str(models.summary), "summary", chosen, root)
     summarizer = Seq2SeqSummarizer(
-        files, generator, num_beams=None, min_tokens=SUMMARY_TOKENS, max_tokens=SUMMARY_TOKENS
-    )
+        files, generator, num_beams=None, min_tokens=SUMMARY_TOKENS, max_tokens=SUMMARY_TOKENS,
+        backend=used,
+    )  # fmt: skip
     return Engines(translator=translator, summarizer=summarizer)
 
 

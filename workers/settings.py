@@ -11,8 +11,10 @@ import os
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import Field
+from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from workers.engines.registry import BACKENDS
 
 DEFAULT_TRANSLATION_MODEL = "Helsinki-NLP/opus-mt-nl-en"
 DEFAULT_SUMMARY_MODEL = "sshleifer/distilbart-cnn-12-6"
@@ -58,7 +60,7 @@ class Settings(BaseSettings):
     threads: int = Field(
         0, ge=0, description="CPU threads per worker process; 0 = cores / worker processes."
     )
-    engine: Literal["auto", "transformers", "ctranslate2"] = Field(
+    engine: str = Field(
         "auto", description="Model runtime; auto = CTranslate2 when installed, else transformers."
     )
     device: Literal["auto", "cpu", "cuda"] = Field(
@@ -110,6 +112,13 @@ class Settings(BaseSettings):
     https: bool = Field(
         False, description="Served over HTTPS: redirect HTTP, send HSTS, secure cookies."
     )
+
+    @field_validator("engine")
+    @classmethod
+    def _known_engine(cls, value: str) -> str:
+        if value != "auto" and value not in BACKENDS:
+            raise ValueError(f"use auto or one of {', '.join(BACKENDS)}, not {value!r}")
+        return value
 
     def inference_threads(self) -> int:
         """The thread count to give the model runtime in one worker process."""

@@ -9,6 +9,7 @@ model is converted again and never mixed up with an old one.
 from __future__ import annotations
 
 import fcntl
+import importlib.util
 import logging
 import re
 import shutil
@@ -18,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from workers.engines.loading import ModelSource
+from workers.engines.runtime import Runtime, count_in_child
 from workers.engines.seq2seq import ModelFiles
 from workers.errors import INTERRUPTIONS, ModelUnavailableError
 
@@ -146,3 +148,22 @@ class Ct2Generator:
             ).strip()
             for result in results
         ]
+
+
+def available() -> bool:
+    return importlib.util.find_spec("ctranslate2") is not None
+
+
+def cuda_devices() -> int:
+    if not available():
+        return 0
+    return count_in_child("import ctranslate2; print(ctranslate2.get_cuda_device_count())")
+
+
+def build(files: ModelFiles, role: str, chosen: Runtime, converted_root: Path) -> Ct2Generator:
+    """A converted copy of the model (made now if needed) on CTranslate2."""
+    model_dir = convert(files.source, converted_root, chosen.compute_type)
+    return Ct2Generator(
+        files, model_dir, device=chosen.device, compute_type=chosen.compute_type,
+        threads=chosen.threads, parallel_batches=role == "translation",
+    )  # fmt: skip

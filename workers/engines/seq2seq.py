@@ -70,9 +70,12 @@ class ModelFiles:
 class _Role:
     """What both roles share: their model's files, a generator, beams and input limit."""
 
-    def __init__(self, files: ModelFiles, generator: Generator, *, num_beams: int | None) -> None:
+    def __init__(
+        self, files: ModelFiles, generator: Generator, *, num_beams: int | None, backend: str
+    ) -> None:
         self.files = files
         self.generator = generator
+        self.backend = backend
         self.model_ref = files.source.ref
         self.num_beams = num_beams or int(files.generation.get("num_beams") or 1)
         self.max_input_tokens = files.max_input_tokens
@@ -84,8 +87,10 @@ class _Role:
 class Seq2SeqTranslator(_Role):
     """The Translator protocol on a generator."""
 
-    def __init__(self, files: ModelFiles, generator: Generator, *, num_beams: int | None) -> None:
-        super().__init__(files, generator, num_beams=num_beams)
+    def __init__(
+        self, files: ModelFiles, generator: Generator, *, num_beams: int | None, backend: str
+    ) -> None:
+        super().__init__(files, generator, num_beams=num_beams, backend=backend)
         positions = int(files.config.get("max_position_embeddings", 512))
         self.max_output_tokens = min(_generated(files.generation.get("max_length")) or positions,
                                      positions - 1)  # fmt: skip
@@ -116,8 +121,9 @@ class Seq2SeqSummarizer(_Role):
         num_beams: int | None,
         min_tokens: int | None,
         max_tokens: int | None,
+        backend: str,
     ) -> None:
-        super().__init__(files, generator, num_beams=num_beams)
+        super().__init__(files, generator, num_beams=num_beams, backend=backend)
         self.max_summary_tokens = max_tokens or (
             _generated(files.generation.get("max_length")) or DEFAULT_SUMMARY_MAX
         )

@@ -2,11 +2,28 @@
 
 from __future__ import annotations
 
+import importlib.util
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 from workers.engines.loading import load_seq2seq
+from workers.engines.runtime import Runtime, count_in_child
 from workers.engines.seq2seq import ModelFiles
+
+
+def available() -> bool:
+    return importlib.util.find_spec("torch") is not None
+
+
+def cuda_devices() -> int:
+    return count_in_child("import torch; print(torch.cuda.device_count())")
+
+
+def build(
+    files: ModelFiles, role: str, chosen: Runtime, converted_root: Path
+) -> TransformersGenerator:
+    return TransformersGenerator(files, role, device=chosen.device, threads=chosen.threads)
 
 
 class TransformersGenerator:

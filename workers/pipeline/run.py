@@ -14,7 +14,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Protocol
 
-from workers.engines import Engines, Translator
+from workers.engines.protocols import Engines, Translator
 from workers.pipeline.article import (
     CleanArticle,
     Models,

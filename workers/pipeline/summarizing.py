@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Sequence
 
-from workers.engines import Summarizer
+from workers.engines.protocols import Summarizer
 from workers.pipeline.splitting import fit_sentences
 
 log = logging.getLogger(__name__)

@@ -10,11 +10,13 @@ from typing import Any
 import pytest
 from celery.exceptions import SoftTimeLimitExceeded
 
-import workers.engines as engines
+import workers.engines.ctranslate2
 from tests.conftest import ARTICLES, TinyModels
-from workers.engines import Runtime, load_engines, runtime
 from workers.engines.ctranslate2 import convert, converted_dir
+from workers.engines.factory import build_generator, load_engines
 from workers.engines.loading import resolve_model
+from workers.engines.protocols import Engines
+from workers.engines.runtime import Runtime, runtime
 from workers.engines.seq2seq import ModelFiles, Seq2SeqSummarizer, Seq2SeqTranslator
 from workers.errors import ConfigurationError
 from workers.pipeline.reading import read_path
@@ -30,7 +32,7 @@ def test_auto_prefers_ctranslate2_int8_on_cpu() -> None:
 
 
 def test_without_ctranslate2_auto_uses_transformers(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(engines, "ctranslate2_installed", lambda: False)
+    monkeypatch.setattr(workers.engines.ctranslate2, "available", lambda: False)
     assert runtime(Settings()).engine == "transformers"
     with pytest.raises(ConfigurationError, match="ctranslate2 is not installed"):
         runtime(Settings(engine="ctranslate2"))
@@ -85,26 +87,26 @@ def test_auto_falls_back_to_transformers_when_conversion_fails(
         raise RuntimeError("unsupported architecture")
 
     monkeypatch.setattr("workers.engines.ctranslate2.convert", broken)
-    monkeypatch.setattr(engines, "_fell_back", set())
     chosen = Runtime("ctranslate2", "cpu", "int8", 1)
     with caplog.at_level(logging.WARNING):
-        _, generator = engines.build_generator(
+        _, generator, used = build_generator(
             str(tiny_models.translation), "translation", chosen, tmp_path
         )
-    assert type(generator).__name__ == "TransformersGenerator"
-    assert "CTranslate2 cannot run" in caplog.text
+    assert type(generator).__name__ == "TransformersGenerator" and used == "transformers"
+    assert "ctranslate2 cannot run" in caplog.text
 
     # Results of the fallback are not what the signature (ctranslate2, int8) names.
     copy = shutil.copytree(tiny_models.translation, tmp_path / "marian")
     settings = Settings(translation_model=str(copy), converted_dir=tmp_path / "ct2", threads=1)
-    assert not load_engines(settings, summary=False).as_signed
+    fell_back = load_engines(settings, summary=False)
+    assert fell_back.translator.backend == "transformers" and not fell_back.as_signed
     assert load_engines(
         Settings(translation_model=str(copy), engine="transformers"), summary=False
     ).as_signed
 
     required = Runtime("ctranslate2", "cpu", "int8", 1, required=True)
     with pytest.raises(ConfigurationError, match="unsupported architecture"):
-        engines.build_generator(str(tiny_models.translation), "translation", required, tmp_path)
+        build_generator(str(tiny_models.translation), "translation", required, tmp_path)
 
 
 def test_the_soft_time_limit_is_not_mistaken_for_an_unconvertible_model(
@@ -115,7 +117,7 @@ def test_the_soft_time_limit_is_not_mistaken_for_an_unconvertible_model(
 
     monkeypatch.setattr("workers.engines.ctranslate2.convert", out_of_time)
     with pytest.raises(SoftTimeLimitExceeded):
-        engines.build_generator(
+        build_generator(
             str(tiny_models.translation), "translation", Runtime("ctranslate2", "cpu", "int8", 1),
             tmp_path,
         )  # fmt: skip
@@ -155,13 +157,16 @@ def test_both_engines_honour_beams_lengths_and_batches(
         Spy(loaded.translator.generator),
         Spy(loaded.summarizer.generator),
     )
-    translator = Seq2SeqTranslator(loaded.translator.files, translation_spy, num_beams=3)
-    summarizer = Seq2SeqSummarizer(
-        loaded.summarizer.files, summary_spy, num_beams=2, min_tokens=4, max_tokens=9
+    translator = Seq2SeqTranslator(
+        loaded.translator.files, translation_spy, num_beams=3, backend=engine
     )
+    summarizer = Seq2SeqSummarizer(
+        loaded.summarizer.files, summary_spy, num_beams=2, min_tokens=4, max_tokens=9,
+        backend=engine,
+    )  # fmt: skip
     result = translate_article(
         read_path(ARTICLES / "sherman-brussels-talks.txt"),
-        engines.Engines(translator, summarizer),
+        Engines(translator, summarizer),
         RunOptions.from_settings(settings),
     )
     assert {call["num_beams"] for call in translation_spy.calls} == {3}
@@ -180,7 +185,7 @@ def test_model_files_read_generation_defaults(tiny_models: TinyModels) -> None:
     files = ModelFiles.load(str(tiny_models.summary), "summary")
     assert files.generation["num_beams"] == 2
     summarizer = Seq2SeqSummarizer(
-        files, Spy(None), num_beams=None, min_tokens=None, max_tokens=None
+        files, Spy(None), num_beams=None, min_tokens=None, max_tokens=None, backend="spy"
     )
     assert summarizer.num_beams == 2
     assert (summarizer.min_summary_tokens, summarizer.max_summary_tokens) == (5, 23), (

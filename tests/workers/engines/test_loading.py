@@ -4,8 +4,9 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import TinyModels
-from workers.engines import loading, output_signature, worker_signature
+from workers.engines import loading
 from workers.engines.loading import resolve_model
+from workers.engines.signature import output_signature, worker_signature
 from workers.errors import ModelUnavailableError
 from workers.settings import Settings
 

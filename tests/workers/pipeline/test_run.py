@@ -5,7 +5,8 @@ from typing import Any
 import pytest
 
 from tests.conftest import ARTICLES
-from workers.engines import Engines, Summarizer, Translator, load_engines
+from workers.engines.factory import load_engines
+from workers.engines.protocols import Engines, Summarizer, Translator
 from workers.errors import CancelledError, EmptyArticleError, NotDutchError
 from workers.pipeline.article import RawDocument, Result
 from workers.pipeline.reading import read_path
