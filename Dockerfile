@@ -13,6 +13,7 @@ WORKDIR /app
 COPY pyproject.toml README.md ./
 COPY service ./service
 COPY workers ./workers
+COPY cli ./cli
 RUN pip install .
 
 RUN useradd --create-home vertaal && mkdir -p /models && chown vertaal /models

@@ -45,6 +45,6 @@ bench: install
 	$(BIN)/python -m bench.run
 
 lint: install
-	$(BIN)/ruff check service workers tests bench
-	$(BIN)/ruff format --check service workers tests bench
+	$(BIN)/ruff check cli service workers tests bench
+	$(BIN)/ruff format --check cli service workers tests bench
 	$(BIN)/mypy

@@ -1,5 +1,6 @@
-"""One JSON error shape, `{"error": {"code", "message"}}`, and the one map from errors to
-HTTP statuses. Nothing a client sends may produce a 500."""
+"""One JSON error shape, `{"error": {"code", "message"}}`, registered once. The HTTP status of
+each Vertaal error is the error class's own (`workers/errors.py`). Nothing a client sends may
+produce a 500."""
 
 from __future__ import annotations
 
@@ -10,25 +11,9 @@ from kombu.exceptions import OperationalError
 from werkzeug.exceptions import HTTPException
 
 from workers.connections import RedisUnavailable
-from workers.errors import (
-    ArticleTooLargeError,
-    InputError,
-    ModelUnavailableError,
-    NotDutchError,
-    UnsupportedFormatError,
-    VertaalError,
-)
+from workers.errors import VertaalError
 
 log = logging.getLogger(__name__)
-
-# Most specific first: the first matching class decides.
-HTTP_STATUS: list[tuple[type[VertaalError], int]] = [
-    (UnsupportedFormatError, 415),
-    (ArticleTooLargeError, 413),
-    (NotDutchError, 422),
-    (InputError, 400),
-    (ModelUnavailableError, 503),
-]
 
 
 class ServiceUnavailable(Exception):
@@ -52,14 +37,10 @@ PAGE_TITLES = {
 }
 
 
-def status_for(error: VertaalError) -> int:
-    return next((status for kind, status in HTTP_STATUS if isinstance(error, kind)), 500)
-
-
 def register(app: Flask) -> None:
     @app.errorhandler(VertaalError)
     def vertaal_error(error: VertaalError) -> tuple[Response | str, int]:
-        return error_response(status_for(error), error.code, str(error))
+        return error_response(error.http_status, error.code, str(error))
 
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException) -> tuple[Response | str, int]:

@@ -33,7 +33,7 @@ class VertaalServer(BaseApplication):
             self.cfg.set(name, value)
 
     def load(self) -> Flask:
-        from service import create_app
+        from service.app import create_app
 
         return create_app(self.settings.model_dump())
 

@@ -6,55 +6,24 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import PurePath
-from typing import Literal
+from typing import Any, Literal
 
 from flask import Request
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ValidationError
 from werkzeug.datastructures import FileStorage
 from werkzeug.exceptions import BadRequest, UnsupportedMediaType
 
-from service import Services
+from service.context import Services
 from service.errors import ServiceUnavailable
+from service.schemas import JobForm, JobRequest
 from workers.cache import article_key, dedupe_key, published_signature
 from workers.celery_app import QUEUE, TASK_NAME
 from workers.connections import RedisUnavailable
 from workers.errors import ArticleTooLargeError
-from workers.jobs import JobOptions, JobRecord
+from workers.job_record import JobOptions, JobRecord, JobStatus
 from workers.pipeline.article import RawDocument, Result
 from workers.pipeline.reading import read_bytes, read_text
 from workers.pipeline.run import prepare_article
-
-_TRUE = {"1", "true", "on", "yes"}
-_FALSE = {"0", "false", "off", "no"}
-
-
-class JobRequest(BaseModel):
-    """The JSON body of `POST /api/v1/jobs`."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    text: str = Field(description="The article: plain text, or HTML/Markdown with `filename`.")
-    summary: bool = Field(True, description="Also write a summary.")
-    check_language: bool = Field(True, description="Refuse text that is clearly not Dutch.")
-    filename: str | None = Field(
-        None,
-        max_length=255,
-        description="Name whose suffix (.txt .md .html) says how to read `text`.",
-    )
-
-    @field_validator("text", "filename")
-    @classmethod
-    def _valid_unicode(cls, value: str | None) -> str | None:
-        """JSON may carry lone UTF-16 surrogates (`"\\ud800"`), which no text can hold."""
-        if value is not None:
-            try:
-                value.encode()
-            except UnicodeEncodeError as error:
-                raise ValueError(
-                    f"holds an unpaired UTF-16 surrogate at character {error.start}; "
-                    "send valid Unicode"
-                ) from None
-        return value
 
 
 @dataclass(frozen=True)
@@ -85,32 +54,27 @@ def _check_size(text: str, limit: int) -> None:
 
 def _read_text_field(text: str, filename: str | None, limit: int) -> RawDocument:
     _check_size(text, limit)
-    if filename and PurePath(filename).suffix.lower() not in ("", ".txt"):
+    if filename and PurePath(filename).suffix.lower() != ".txt":
         return read_bytes(text.encode(), filename)
     return read_text(text)
 
 
-def _form_flag(value: str | None, name: str, default: bool) -> bool:
-    if value is None or value == "":
-        return default
-    if value.lower() in _TRUE:
-        return True
-    if value.lower() in _FALSE:
-        return False
-    raise BadRequest(f"'{name}' must be true or false, not {value!r}")
+def validated(model: type[BaseModel], data: Any) -> Any:
+    """`data` as `model`, or a 400 naming every problem."""
+    try:
+        return model.model_validate(data)
+    except ValidationError as error:
+        problems = "; ".join(
+            f"{'.'.join(map(str, e['loc'])) or 'body'}: {e['msg']}" for e in error.errors()
+        )
+        raise BadRequest(problems) from None
 
 
 def parse_json(request: Request, limit: int) -> ArticleRequest:
     data = request.get_json(silent=True)
     if not isinstance(data, dict):
         raise BadRequest("the body must be a JSON object with at least a 'text' field")
-    try:
-        body = JobRequest.model_validate(data)
-    except ValidationError as error:
-        problems = "; ".join(
-            f"{'.'.join(map(str, e['loc'])) or 'body'}: {e['msg']}" for e in error.errors()
-        )
-        raise BadRequest(problems) from None
+    body: JobRequest = validated(JobRequest, data)
     filename = _safe_name(body.filename)
     return ArticleRequest(
         document=_read_text_field(body.text, filename, limit),
@@ -119,30 +83,29 @@ def parse_json(request: Request, limit: int) -> ArticleRequest:
     )
 
 
-def form_flag(request: Request, name: str, default: bool) -> bool:
-    """A true/false form field. The last value wins, so an HTML form can send a hidden
-    "false" before its checkbox: an unticked box then still says no."""
-    values = request.form.getlist(name)
-    return _form_flag(values[-1] if values else None, name, default)
+def form_fields(request: Request) -> dict[str, str]:
+    """The form's fields, an empty field left out. For a repeated field the last value wins,
+    so an HTML form can send a hidden "false" before its checkbox: an unticked box still
+    says no."""
+    return {name: values[-1] for name, values in request.form.lists() if values and values[-1]}
 
 
 def parse_form(request: Request, limit: int) -> ArticleRequest:
     """A multipart or urlencoded form: a `file` upload, or a `text` field."""
-    options = JobOptions(
-        summary=form_flag(request, "summary", True),
-        check_language=form_flag(request, "check_language", True),
-    )
+    form: JobForm = validated(JobForm, form_fields(request))
+    options = JobOptions(summary=form.summary, check_language=form.check_language)
     upload: FileStorage | None = request.files.get("file")
     if upload is not None and upload.filename:
         filename = _safe_name(upload.filename)
         document = read_bytes(upload.read(), filename or "upload")
         _check_size(document.text, limit)
         return ArticleRequest(document, options, filename)
-    text = request.form.get("text")
-    if text is None:
+    if form.text is None:
+        if "text" in request.form:  # sent, but empty: say so in the form's own words
+            read_text(request.form["text"])
         raise BadRequest("send the article as a 'file' upload or a 'text' field")
-    filename = _safe_name(request.form.get("filename"))
-    return ArticleRequest(_read_text_field(text, filename, limit), options, filename)
+    filename = _safe_name(form.filename)
+    return ArticleRequest(_read_text_field(form.text, filename, limit), options, filename)
 
 
 def parse_request(request: Request, limit: int) -> ArticleRequest:
@@ -160,9 +123,12 @@ def submit(services: Services, article: ArticleRequest) -> Submission:
     cached = _cached_result(services, article)
     if cached is not None:
         job = jobs.create(
-            article.document, article.options, filename=article.filename, result=cached
+            article.document, article.options, filename=article.filename, keep_input=False
         )
-        return Submission(job, "cached")
+        jobs.end(job.id, JobStatus.DONE, result=cached)
+        done = jobs.get(job.id)
+        assert done is not None
+        return Submission(done, "cached")
 
     key = dedupe_key(article.document, article.options)
     job = jobs.create(article.document, article.options, filename=article.filename, dedupe_key=key)

@@ -14,14 +14,18 @@ from pathlib import PurePath
 from flask import Blueprint, Response, abort, redirect, render_template, request, send_file, url_for
 from flask.typing import ResponseReturnValue
 from flask_wtf.csrf import CSRFError
+from pydantic import ValidationError
 from werkzeug.exceptions import HTTPException
 
-from service import services
-from service.errors import ServiceUnavailable, error_response, status_for
-from service.submission import form_flag, parse_form, submit
+from service.context import services
+from service.errors import ServiceUnavailable, error_response
+from service.schemas import JobForm
+from service.submission import form_fields, parse_form, submit
 from workers.connections import RedisUnavailable
 from workers.errors import NotDutchError, VertaalError
-from workers.jobs import JobRecord
+from workers.job_record import JobRecord, JobStatus
+from workers.pipeline.article import NO_SUMMARY, Result
+from workers.pipeline.reading import FORMATS, suffix_list
 
 bp = Blueprint("web", __name__)
 
@@ -29,7 +33,7 @@ bp = Blueprint("web", __name__)
 FRIENDLY = {
     "empty_article": "Paste an article or choose a file first: there is no article text to "
     "translate.",
-    "unsupported_format": "Vertaal reads .txt, .md, .html and .docx files.",
+    "unsupported_format": f"Vertaal reads {suffix_list(', ')} files.",
     "undecodable": "That file could not be read as text.",
     "unavailable": "Vertaal is not available right now (its job queue does not answer). Your "
     "text is kept below; please try again in a minute.",
@@ -50,7 +54,7 @@ class FormState:
 
 def _render_form(state: FormState, status: int = 200) -> ResponseReturnValue:
     state.limit = services().settings.max_text_bytes
-    return render_template("index.html", form=state), status
+    return render_template("index.html", form=state, formats=FORMATS), status
 
 
 @bp.get("/")
@@ -59,9 +63,11 @@ def index() -> ResponseReturnValue:
 
 
 def _state_from_request() -> FormState:
+    """The user's input, to show again; a summary flag that does not parse counts as on."""
+    flag = form_fields(request).get("summary", "true")
     try:
-        summary = form_flag(request, "summary", True)
-    except HTTPException:
+        summary = JobForm.model_validate({"summary": flag}).summary
+    except ValidationError:
         summary = True
     return FormState(text=request.form.get("text", ""), summary=summary)
 
@@ -87,7 +93,7 @@ def submit_form() -> ResponseReturnValue:
         state.error = FRIENDLY.get(error.code, "")
         state.detail = str(error)
         state.offer_language_override = isinstance(error, NotDutchError)
-        return _render_form(state, status_for(error))
+        return _render_form(state, error.http_status)
     except (ServiceUnavailable, *RedisUnavailable):
         state.error = FRIENDLY["unavailable"]
         return _render_form(state, 503)
@@ -106,45 +112,52 @@ def _job_or_404(job_id: str) -> JobRecord:
 
 @bp.get("/jobs/<job_id>")
 def job_page(job_id: str) -> ResponseReturnValue:
-    return render_template("job.html", job=_job_or_404(job_id))
+    return render_template("job.html", job=_job_or_404(job_id), no_summary=NO_SUMMARY)
 
 
 @bp.get("/jobs/<job_id>/panel")
 def job_panel(job_id: str) -> ResponseReturnValue:
     """The status-dependent part of the job page, fetched by the page when the job ends."""
-    return render_template("_job.html", job=_job_or_404(job_id))
+    return render_template("_job.html", job=_job_or_404(job_id), no_summary=NO_SUMMARY)
 
 
 @bp.post("/jobs/<job_id>/cancel")
 def cancel(job_id: str) -> ResponseReturnValue:
     _job_or_404(job_id)
-    services().jobs.cancel(job_id)
+    services().jobs.end(job_id, JobStatus.CANCELLED)
     return redirect(url_for("web.job_page", job_id=job_id), 303)
 
 
+def _stem(job: JobRecord) -> str:
+    """The downloads' name: the uploaded file's, as the CLI names its outputs, or the job's."""
+    return PurePath(job.filename).stem if job.filename else f"vertaal-{job.id[:8]}"
+
+
 def _download(job: JobRecord, body: str, suffix: str, mimetype: str) -> Response:
-    if job.result is None:
-        abort(404, "This job has no result (yet).")
-    stem = PurePath(job.filename).stem if job.filename else f"vertaal-{job.id[:8]}"
     # send_file encodes any file name safely into Content-Disposition.
     return send_file(
         io.BytesIO(body.encode()),
         mimetype=mimetype,
         as_attachment=True,
-        download_name=stem + suffix,
+        download_name=_stem(job) + suffix,
     )
+
+
+def _result_or_404(job_id: str) -> tuple[JobRecord, Result]:
+    job = _job_or_404(job_id)
+    if job.result is None:
+        abort(404, "This job has no result (yet).")
+    return job, job.result
 
 
 @bp.get("/jobs/<job_id>/translation.md")
 def download_markdown(job_id: str) -> Response:
-    job = _job_or_404(job_id)
-    title = PurePath(job.filename).stem if job.filename else "Translation"
-    text = job.result.to_markdown(fallback_title=title) if job.result else ""
-    return _download(job, text, ".en.md", "text/markdown")
+    job, result = _result_or_404(job_id)
+    return _download(job, result.to_markdown(_stem(job)), ".en.md", "text/markdown")
 
 
 @bp.get("/jobs/<job_id>/result.json")
 def download_json(job_id: str) -> Response:
-    job = _job_or_404(job_id)
-    body = json.dumps(job.result.to_dict(), ensure_ascii=False, indent=2) if job.result else ""
+    job, result = _result_or_404(job_id)
+    body = json.dumps(result.to_dict(), ensure_ascii=False, indent=2)
     return _download(job, body, ".json", "application/json")

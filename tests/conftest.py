@@ -21,6 +21,16 @@ from tests.processes import RedisServer, Worker
 from workers.settings import Settings
 
 DATA = Path(__file__).parent / "data"
+# Tests that use these fixtures cross real processes: they are marked `slow`.
+SLOW_FIXTURES = {"live_worker", "browser"}
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if SLOW_FIXTURES & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.slow)
+
+
 ARTICLES = DATA / "articles"
 
 
@@ -118,8 +128,14 @@ VERTAAL_KEYS = ("vertaal:job:*", "vertaal:result:*", "vertaal:sentence:*", "vert
 
 
 @pytest.fixture
+def redis_db(redis_server: RedisServer) -> str:
+    """A Redis database of this test's own, which no worker listens to."""
+    return redis_server.fresh_database()
+
+
+@pytest.fixture
 def redis_url(redis_server: RedisServer) -> str:
-    """The test Redis, without the jobs and cache entries of earlier tests."""
+    """The session worker's database, without the jobs and cache entries of earlier tests."""
     client = redis_server.client()
     for pattern in VERTAAL_KEYS:
         keys = list(client.scan_iter(pattern))

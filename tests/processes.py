@@ -20,7 +20,7 @@ from pathlib import Path
 import redis
 from werkzeug.serving import make_server
 
-from service.stack import start_redis
+from cli.stack import start_redis
 
 ROOT = Path(__file__).parents[1]
 
@@ -42,14 +42,26 @@ def wait_for(condition: Callable[[], object], timeout: float, what: str) -> obje
 
 
 class RedisServer:
+    """A Redis of the tests' own. Database 0 belongs to the session's live worker; every other
+    test that needs Redis gets a fresh database of its own (`fresh_database`)."""
+
+    DATABASES = 1000
+
     def __init__(self, directory: Path) -> None:
         self.port = free_port()
         self.url = f"redis://127.0.0.1:{self.port}/0"
+        self.next_database = 1
         # The same start as `vertaal up` uses, on a port of its own.
-        self.process = start_redis(self.url, directory)
+        self.process = start_redis(self.url, directory, databases=self.DATABASES)
 
     def client(self) -> redis.Redis:
         return redis.Redis.from_url(self.url)
+
+    def fresh_database(self) -> str:
+        """The URL of a database no other test has used."""
+        number, self.next_database = self.next_database, self.next_database + 1
+        assert number < self.DATABASES, "more tests than databases: raise DATABASES"
+        return f"redis://127.0.0.1:{self.port}/{number}"
 
     def stop(self) -> None:
         self.process.terminate()
@@ -59,11 +71,13 @@ class RedisServer:
 class Worker:
     """`vertaal worker` in a subprocess, with its log in a file."""
 
-    def __init__(self, env: Mapping[str, str], log: Path) -> None:
+    def __init__(self, env: Mapping[str, str], log: Path, command: str = "cli") -> None:
+        """`command`: the module that is the `vertaal` command (tests.slow_backend adds a
+        deliberately slow backend to it)."""
         self.log = log
         self.handle = log.open("wb")
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "service", "worker", "--loglevel=INFO"],
+            [sys.executable, "-m", command, "worker", "--loglevel=INFO"],
             env={**os.environ, **env},
             cwd=ROOT,
             stdout=self.handle,

@@ -8,7 +8,7 @@ import tomllib
 from pathlib import Path
 
 ROOT = Path(__file__).parents[1]
-LOCAL = {"service", "workers", "bench", "tests"}
+LOCAL = {"cli", "service", "workers", "bench", "tests"}
 
 
 def canonical(name: str) -> str:
@@ -31,8 +31,61 @@ def test_every_third_party_import_is_a_declared_dependency() -> None:
     declared = {canonical(re.split(r"[<>=\[;! ~]", dep)[0]) for dep in project["dependencies"]}
     distributions = importlib.metadata.packages_distributions()
     missing = []
-    for module in sorted(imported_modules(ROOT / "service") | imported_modules(ROOT / "workers")):
+    product = set().union(
+        *(imported_modules(ROOT / package) for package in ("cli", "service", "workers"))
+    )
+    for module in sorted(product):
         owners = {canonical(d) for d in distributions.get(module, [module])}
         if not owners & declared:
             missing.append(f"{module} (from {', '.join(sorted(owners))})")
     assert not missing, f"imported but not declared in pyproject.toml: {missing}"
+
+
+def _imports(path: Path) -> set[str]:
+    """Absolute module names `path` imports (with `from x import y`, both x and x.y)."""
+    found = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.Import):
+            found |= {alias.name for alias in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            found.add(node.module)
+            found |= {f"{node.module}.{alias.name}" for alias in node.names}
+    return found
+
+
+def test_no_module_imports_back_from_its_own_package() -> None:
+    """A package's `__init__` may import its modules; they never import from it."""
+    problems = []
+    for package in ("cli", "service", "workers"):
+        for path in (ROOT / package).rglob("*.py"):
+            if path.name == "__init__.py":
+                continue
+            parent = ".".join(path.relative_to(ROOT).parent.parts)
+            own = {f"{parent}.{p.stem}" for p in path.parent.glob("*.py")} | {
+                f"{parent}.{p.name}" for p in path.parent.iterdir() if p.is_dir()
+            }
+            for name in _imports(path):
+                if (
+                    name.startswith(parent + ".")
+                    and name not in own
+                    and name.count(".") == (parent.count(".") + 1)
+                ):
+                    problems.append(f"{path.relative_to(ROOT)} imports {name} from {parent}")
+    assert not problems, problems
+
+
+def test_doors_do_not_import_each_other() -> None:
+    """service (web) and cli are doors onto the core in workers; the core imports neither,
+    and the web app never imports the command line. (`vertaal serve` starts the web app, so
+    cli may import service.server.)"""
+    problems = []
+    for package, forbidden in (("workers", ("cli", "service")), ("service", ("cli",))):
+        for path in (ROOT / package).rglob("*.py"):
+            for name in _imports(path):
+                if name.split(".")[0] in forbidden:
+                    problems.append(f"{path.relative_to(ROOT)} imports {name}")
+    for path in (ROOT / "cli").rglob("*.py"):
+        for name in _imports(path):
+            if name.startswith("service") and not name.startswith("service.server"):
+                problems.append(f"{path.relative_to(ROOT)} imports {name}")
+    assert not problems, problems

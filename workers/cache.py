@@ -19,7 +19,7 @@ from typing import Any
 import redis
 
 from workers.connections import RedisUnavailable
-from workers.jobs import JobOptions
+from workers.job_record import JobOptions
 from workers.pipeline.article import RawDocument, Result
 from workers.pipeline.cleaning import normalize_text
 from workers.pipeline.run import PIPELINE_VERSION

@@ -1,7 +1,8 @@
 """The errors Vertaal raises, each one a message a user can act on.
 
-The core raises these; the CLI maps them to exit codes and the API to HTTP statuses, each in
-exactly one place (`service/cli.py`, `service/errors.py`).
+The core raises these; each class names its stable `code` and the HTTP status it stands for,
+so the service (answering) and the client (reading an answer back) share one map. The CLI maps
+them to exit codes in `cli/main.py`.
 """
 
 from __future__ import annotations
@@ -14,15 +15,18 @@ INTERRUPTIONS: tuple[type[BaseException], ...] = (SoftTimeLimitExceeded,)
 
 
 class VertaalError(Exception):
-    """Base class: `code` is a stable machine-readable name, `str(error)` the human message."""
+    """Base class: `code` is a stable machine-readable name, `str(error)` the human message,
+    `http_status` what the API answers when a request causes it."""
 
     code = "error"
+    http_status = 500
 
 
 class InputError(VertaalError):
     """The article itself is unusable; other articles are unaffected."""
 
     code = "bad_input"
+    http_status = 400
 
 
 class EmptyArticleError(InputError):
@@ -35,14 +39,17 @@ class UndecodableError(InputError):
 
 class UnsupportedFormatError(InputError):
     code = "unsupported_format"
+    http_status = 415
 
 
 class NotDutchError(InputError):
     code = "not_dutch"
+    http_status = 422
 
 
 class ArticleTooLargeError(InputError):
     code = "too_large"
+    http_status = 413
 
 
 class JobFailedError(VertaalError):
@@ -55,6 +62,7 @@ class ModelUnavailableError(VertaalError):
     """A configured model cannot be loaded; nothing can be translated until it is fixed."""
 
     code = "model_unavailable"
+    http_status = 503
 
 
 class ConfigurationError(VertaalError):
@@ -67,3 +75,17 @@ class CancelledError(VertaalError):
     """Raised from a progress callback to stop an article between batches."""
 
     code = "cancelled"
+
+
+def _subclasses(kind: type[VertaalError]) -> list[type[VertaalError]]:
+    found = [kind]
+    for sub in kind.__subclasses__():
+        found += _subclasses(sub)
+    return found
+
+
+def error_from_code(code: str, message: str) -> VertaalError:
+    """The error an API answer names by its code (the base class for codes not listed here),
+    so a client raises what the server raised."""
+    by_code = {kind.code: kind for kind in _subclasses(VertaalError)}
+    return by_code.get(code, VertaalError)(message)

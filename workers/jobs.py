@@ -3,22 +3,40 @@
 Celery reports PENDING for ids it has never seen, so Vertaal keeps its own record per job, a
 Redis hash with a TTL. Status changes go through one Lua script that only moves a job from the
 statuses it names, so a cancel and a worker's progress write can never undo each other.
+
+`JobStore.end` is the one place where a job reaches a final status (done, failed, cancelled),
+whoever ends it (worker, API, web page): it records the status, drops the job's input and its
+dedupe claim, and announces the ended job to the store's listeners (metrics, webhooks, logs).
 """
 
 from __future__ import annotations
 
 import json
+import logging
 import re
 import uuid
 import zlib
-from dataclasses import asdict, dataclass, field
+from collections.abc import Callable, Sequence
+from dataclasses import asdict
 from datetime import UTC, datetime
-from enum import StrEnum
 from typing import Any
 
 import redis
 
+from workers.connections import redis_client
+from workers.job_record import (
+    ACTIVE,
+    FINAL,
+    JobError,
+    JobOptions,
+    JobRecord,
+    JobStatus,
+    Progress,
+)
 from workers.pipeline.article import RawDocument, Result
+from workers.settings import Settings
+
+log = logging.getLogger(__name__)
 
 KEY_PREFIX = "vertaal:job:"
 JOB_ID = re.compile(r"[0-9a-f]{32}")
@@ -45,72 +63,8 @@ return 0
 """
 
 
-class JobStatus(StrEnum):
-    QUEUED = "queued"
-    RUNNING = "running"
-    DONE = "done"
-    FAILED = "failed"
-    CANCELLED = "cancelled"
-
-    @property
-    def finished(self) -> bool:
-        return self in (JobStatus.DONE, JobStatus.FAILED, JobStatus.CANCELLED)
-
-
-ACTIVE = (JobStatus.QUEUED, JobStatus.RUNNING)
-
-
-@dataclass(frozen=True)
-class JobOptions:
-    """What the submitter asked for, beyond the article itself."""
-
-    summary: bool = True
-    check_language: bool = True
-
-
-@dataclass(frozen=True)
-class Progress:
-    done: int = 0
-    total: int = 0
-    stage: str = "queued"
-
-
-@dataclass(frozen=True)
-class JobError:
-    code: str
-    message: str
-
-
-@dataclass
-class JobRecord:
-    id: str
-    status: JobStatus
-    created_at: str
-    updated_at: str
-    options: JobOptions
-    progress: Progress = field(default_factory=Progress)
-    error: JobError | None = None
-    result: Result | None = None
-    filename: str | None = None
-    dedupe_key: str | None = None
-    attempts: int = 0
-
-    def to_api(self) -> dict[str, Any]:
-        """The job as the API shows it."""
-        shown: dict[str, Any] = {
-            "id": self.id,
-            "status": self.status.value,
-            "progress": asdict(self.progress),
-            "created_at": self.created_at,
-            "updated_at": self.updated_at,
-            "filename": self.filename,
-            "summary": self.options.summary,
-        }
-        if self.result is not None:
-            shown["result"] = self.result.to_dict()
-        if self.error is not None:
-            shown["error"] = asdict(self.error)
-        return shown
+# Called with each job that has just ended (metrics, webhooks, logs subscribe here).
+JobListener = Callable[[JobRecord], None]
 
 
 def _now() -> str:
@@ -133,9 +87,12 @@ def _unpack(data: bytes) -> Any:
 class JobStore:
     """Create, read and move job records; every method is one or two Redis round trips."""
 
-    def __init__(self, client: redis.Redis, ttl: int) -> None:
+    def __init__(
+        self, client: redis.Redis, ttl: int, listeners: Sequence[JobListener] = ()
+    ) -> None:
         self.redis = client
         self.ttl = ttl
+        self.listeners = list(listeners)
         self._transition = client.register_script(_TRANSITION)
         self._release = client.register_script(_RELEASE)
 
@@ -150,19 +107,19 @@ class JobStore:
         *,
         filename: str | None = None,
         dedupe_key: str | None = None,
-        result: Result | None = None,
+        keep_input: bool = True,
     ) -> JobRecord:
-        """A new queued job holding its input, or, with `result`, a job already done."""
+        """A new queued job, holding its input unless `keep_input` is false (a job about to be
+        ended at once, from the cache)."""
         now = _now()
-        status = JobStatus.QUEUED if result is None else JobStatus.DONE
+        status = JobStatus.QUEUED
         job = JobRecord(
             id=uuid.uuid4().hex,
             status=status,
             created_at=now,
             updated_at=now,
             options=options,
-            progress=_final_progress(result) if result else Progress(stage=status.value),
-            result=result,
+            progress=Progress(stage=status.value),
             filename=filename,
             dedupe_key=dedupe_key,
         )
@@ -177,12 +134,10 @@ class JobStore:
             "dedupe_key": dedupe_key or "",
             "attempts": 0,
         }
-        if result is not None:
-            fields["result"] = _pack(result.to_dict())
         with self.redis.pipeline() as pipe:
             pipe.hset(self._key(job.id), mapping=fields)
             pipe.expire(self._key(job.id), self.ttl)
-            if result is None:
+            if keep_input:
                 pipe.set(self._key(job.id) + ":input", _pack(asdict(document)), ex=self.ttl)
             pipe.execute()
         return job
@@ -246,30 +201,45 @@ class JobStore:
         value = self.redis.hget(self._key(job_id), "status")
         return JobStatus(value.decode()) if value else None
 
-    def finish(self, job_id: str, result: Result) -> bool:
-        return self._finalize(
-            job_id,
-            JobStatus.DONE,
-            result=_pack(result.to_dict()),
-            progress=json.dumps(asdict(_final_progress(result))),
-        )
+    def end(
+        self,
+        job_id: str,
+        status: JobStatus,
+        *,
+        result: Result | None = None,
+        error: JobError | None = None,
+    ) -> bool:
+        """Move an active job to its final `status`: done with its `result`, failed with its
+        `error`, or cancelled. False (and nothing announced) when the job was not active."""
+        if status not in FINAL or (status is JobStatus.DONE) != (result is not None):
+            raise ValueError(f"cannot end a job as {status} with result={result is not None}")
+        if (status is JobStatus.FAILED) != (error is not None):
+            raise ValueError("a failed job needs an error, and only a failed job has one")
+        fields: dict[str, Any] = {"status": status.value}
+        if result is not None:
+            fields["result"] = _pack(result.to_dict())
+            fields["progress"] = json.dumps(asdict(_final_progress(result)))
+        if error is not None:
+            fields["error"] = json.dumps(asdict(error))
+        _, changed = self._move(job_id, ACTIVE, **fields)
+        if not changed:
+            return False
+        dedupe_key = self.redis.hget(self._key(job_id), "dedupe_key")
+        self.redis.delete(self._key(job_id) + ":input")
+        if dedupe_key:
+            self.release(dedupe_key.decode(), job_id)
+        self._announce(job_id)
+        return True
 
-    def fail(self, job_id: str, code: str, message: str) -> bool:
-        error = json.dumps({"code": code, "message": message})
-        return self._finalize(job_id, JobStatus.FAILED, error=error)
-
-    def cancel(self, job_id: str) -> bool:
-        return self._finalize(job_id, JobStatus.CANCELLED)
-
-    def _finalize(self, job_id: str, status: JobStatus, **fields: Any) -> bool:
-        """Move an active job to a final status, drop its input and its dedupe claim."""
-        _, changed = self._move(job_id, ACTIVE, status=status.value, **fields)
-        if changed:
-            dedupe_key = self.redis.hget(self._key(job_id), "dedupe_key")
-            self.redis.delete(self._key(job_id) + ":input")
-            if dedupe_key:
-                self.release(dedupe_key.decode(), job_id)
-        return changed
+    def _announce(self, job_id: str) -> None:
+        job = self.get(job_id) if self.listeners else None
+        if job is None:
+            return
+        for listener in self.listeners:
+            try:
+                listener(job)
+            except Exception:  # a listener's failure must never undo or block the job's end
+                log.exception("a job-end listener failed for job %s", job_id)
 
     def claim(self, dedupe_key: str, job_id: str) -> str | None:
         """Register `job_id` as the job for this input; returns the id of an existing active
@@ -289,3 +259,18 @@ class JobStore:
 
     def release(self, dedupe_key: str, job_id: str) -> None:
         self._release(keys=[DEDUPE_PREFIX + dedupe_key], args=[job_id])
+
+
+def log_job_end(job: JobRecord) -> None:
+    error = f" ({job.error.code}: {job.error.message})" if job.error else ""
+    log.info("job %s %s after %d attempt(s)%s", job.id, job.status, job.attempts, error)
+
+
+def job_end_listeners(settings: Settings) -> list[JobListener]:
+    """Everything that hears of a job's end, wherever it ends: subscribe new features here."""
+    return [log_job_end]
+
+
+def job_store(settings: Settings) -> JobStore:
+    """The job store every door uses, with the listeners that hear of each job's end."""
+    return JobStore(redis_client(settings.redis_url), settings.job_ttl, job_end_listeners(settings))

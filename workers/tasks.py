@@ -21,9 +21,11 @@ from celery.exceptions import SoftTimeLimitExceeded, TimeLimitExceeded
 from workers.cache import ResultCache, SentenceCache, article_key
 from workers.celery_app import TASK_NAME, settings_of
 from workers.connections import redis_client
-from workers.engines import load_engines, worker_signature
+from workers.engines.factory import load_engines
+from workers.engines.signature import worker_signature
 from workers.errors import CancelledError, VertaalError
-from workers.jobs import ACTIVE, JobStatus, JobStore, Progress
+from workers.job_record import ACTIVE, JobError, JobStatus, Progress
+from workers.jobs import JobStore, job_store
 from workers.pipeline.run import RunOptions, translate_article
 from workers.settings import Settings
 
@@ -33,10 +35,6 @@ log = logging.getLogger(__name__)
 MAX_ATTEMPTS = 3
 # At most one progress write per second; a batch is checked for cancellation every time.
 PROGRESS_INTERVAL = 1.0
-
-
-def job_store(settings: Settings) -> JobStore:
-    return JobStore(redis_client(settings.redis_url), settings.job_ttl)
 
 
 @functools.cache
@@ -76,7 +74,7 @@ class JobTask(Task):
         else:
             code, message = "internal_error", f"the worker failed: {type(exc).__name__}: {exc}"
         try:
-            job_store(settings).fail(args[0], code, message)
+            fail(job_store(settings), args[0], code, message)
         except redis.RedisError:
             log.exception("could not mark job %s failed", args[0])
 
@@ -92,19 +90,20 @@ def run_job(job_id: str, settings: Settings, *, worker: str) -> None:
     if job is None or job.status not in ACTIVE:
         return  # expired, cancelled while queued, or finished by an earlier delivery
     if store.add_attempt(job_id) > MAX_ATTEMPTS:
-        store.fail(
+        return fail(
+            store,
             job_id,
             "worker_lost",
             f"the worker process died {MAX_ATTEMPTS} times while translating this article "
             "(out of memory?); it will not be retried",
         )
-        return
     document = store.get_input(job_id)
     if document is None:
         # Its input key expired or was evicted (a maxmemory policy on the broker's Redis):
         # fail the job so it releases its dedupe claim rather than stay queued for a day.
-        store.fail(job_id, "input_lost", "the article's text is no longer stored; submit it again")
-        return
+        return fail(
+            store, job_id, "input_lost", "the article's text is no longer stored; submit it again"
+        )
     if not store.start(job_id, worker):
         return
 
@@ -126,12 +125,12 @@ def run_job(job_id: str, settings: Settings, *, worker: str) -> None:
     except CancelledError:
         return  # the API already marked it cancelled; nothing is cached
     except SoftTimeLimitExceeded:
-        store.fail(job_id, "timeout", f"the article took longer than {settings.soft_time_limit} s")
-        return
+        return fail(
+            store, job_id, "timeout", f"the article took longer than {settings.soft_time_limit} s"
+        )
     except VertaalError as error:
-        store.fail(job_id, error.code, str(error))
-        return
-    if not store.finish(job_id, result):
+        return fail(store, job_id, error.code, str(error))
+    if not store.end(job_id, JobStatus.DONE, result=result):
         return  # cancelled after the last progress check: its result is not cached either
     if not engines.as_signed:
         log.warning("job %s ran on a fallback engine; its result is not cached", job_id)
@@ -141,3 +140,7 @@ def run_job(job_id: str, settings: Settings, *, worker: str) -> None:
         results.put(key, result)
     except redis.RedisError as error:  # unreachable, out of memory, read-only replica...
         log.warning("job %s is done but its result is not cached: %s", job_id, error)
+
+
+def fail(store: JobStore, job_id: str, code: str, message: str) -> None:
+    store.end(job_id, JobStatus.FAILED, error=JobError(code, message))

@@ -199,3 +199,27 @@ def test_unticking_the_summary_box_gives_no_summary(page: Page, site: str) -> No
     expect(page.get_by_test_id("translation-paragraph").first).to_be_visible(timeout=90_000)
     expect(page.get_by_test_id("summary")).to_have_count(0)
     assert api_job(site, page.url.rsplit("/", 1)[-1])["result"]["summary"] is None
+
+
+def test_api_reference_renders_from_this_app_alone(browser: Browser, site: str) -> None:
+    """Swagger UI at /api/v1/docs: no request leaves the app's origin, no CSP violation."""
+    context = browser.new_context(base_url=site)
+    tab = context.new_page()
+    requests: list[str] = []
+    problems: list[str] = []
+    tab.on("request", lambda request: requests.append(request.url))
+    tab.on("pageerror", lambda error: problems.append(f"script error: {error}"))
+    tab.on(
+        "console",
+        lambda message: problems.append(message.text) if message.type == "error" else None,
+    )
+    tab.goto("/")
+    tab.get_by_test_id("api-docs-link").click()
+    tab.wait_for_url("**/api/v1/docs")
+    expect(tab.locator(".opblock-summary-path").first).to_be_visible(timeout=30_000)
+    expect(tab.locator("#swagger-ui")).to_contain_text("/api/v1/jobs/{job_id}")
+    expect(tab.locator("#swagger-ui")).to_contain_text("Submit an article")
+    context.close()
+    foreign = [url for url in requests if not url.startswith(site) and not url.startswith("data:")]
+    assert not foreign, f"requests to other origins: {foreign}"
+    assert not problems, problems

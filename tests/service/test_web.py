@@ -3,6 +3,7 @@
 import io
 import json
 import re
+from dataclasses import replace
 
 import pytest
 from flask import Flask
@@ -12,9 +13,16 @@ from service import create_app
 from tests.conftest import ARTICLES
 from tests.processes import free_port
 from tests.service.test_api import unique_article
-from workers.engines import load_engines
-from workers.jobs import JobOptions
-from workers.pipeline.article import RawDocument, Result
+from workers.engines.factory import load_engines
+from workers.job_record import JobError, JobOptions, JobStatus
+from workers.pipeline.article import (
+    NO_SUMMARY,
+    Models,
+    RawDocument,
+    Result,
+    Source,
+    Translation,
+)
 from workers.pipeline.run import RunOptions, translate_article
 from workers.settings import Settings
 
@@ -90,7 +98,7 @@ def test_form_submission_redirects_to_the_job_page(client: FlaskClient) -> None:
         (
             {"file": (io.BytesIO(b"%PDF"), "scan.pdf")},
             415,
-            "Vertaal reads .txt, .md, .html and .docx",
+            "Vertaal reads .txt, .md, .html, .htm, .docx files",
         ),
     ],
 )
@@ -129,7 +137,8 @@ def finished(app: Flask, tiny_settings: Settings) -> tuple[FlaskClient, str, Res
     document = RawDocument((ARTICLES / "nato-russia-council-dialogue.txt").read_text())
     result = translate_article(document, load_engines(tiny_settings), RunOptions())
     store = app.extensions["vertaal"].jobs
-    job = store.create(document, JobOptions(), filename=MARKUP_NAME, result=result)
+    job = store.create(document, JobOptions(), filename=MARKUP_NAME)
+    store.end(job.id, JobStatus.DONE, result=result)
     return app.test_client(), job.id, result
 
 
@@ -154,7 +163,7 @@ def test_downloads(finished: tuple[FlaskClient, str, Result]) -> None:
     assert markdown.headers["Content-Disposition"] == (
         'attachment; filename="<img src=x onerror=alert(1)> navo.en.md"'
     )
-    expected = result.to_markdown(fallback_title="<img src=x onerror=alert(1)> navo")
+    expected = result.to_markdown("<img src=x onerror=alert(1)> navo")
     assert markdown.get_data(as_text=True) == expected
     data = client.get(f"/jobs/{job_id}/result.json")
     assert json.loads(data.get_data(as_text=True)) == result.to_dict()
@@ -164,7 +173,11 @@ def test_failed_and_cancelled_job_pages(app: Flask) -> None:
     store = app.extensions["vertaal"].jobs
     client = app.test_client()
     failed = store.create(RawDocument("Tekst."), JobOptions())
-    store.fail(failed.id, "timeout", "the article took longer than 1800 s")
+    store.end(
+        failed.id,
+        JobStatus.FAILED,
+        error=JobError("timeout", "the article took longer than 1800 s"),
+    )
     page = client.get(f"/jobs/{failed.id}").get_data(as_text=True)
     assert 'data-testid="job-error"' in page and "the article took longer than 1800 s" in page
     assert client.get(f"/jobs/{failed.id}/translation.md").status_code == 404
@@ -181,3 +194,48 @@ def test_unknown_job_page_is_a_404_page_not_json(client: FlaskClient) -> None:
     assert response.status_code == 404
     assert response.mimetype == "text/html"
     assert "the link is wrong, or the job has expired" in response.get_data(as_text=True)
+
+
+def test_pasted_text_downloads_under_one_name_with_the_cli_renderer(
+    app: Flask, tiny_settings: Settings
+) -> None:
+    document = RawDocument((ARTICLES / "sherman-brussels-talks.txt").read_text())
+    result = translate_article(document, load_engines(tiny_settings), RunOptions())
+    result = replace(result, translation=replace(result.translation, title=None))
+    store = app.extensions["vertaal"].jobs
+    job = store.create(document, JobOptions())
+    store.end(job.id, JobStatus.DONE, result=result)
+    markdown = app.test_client().get(f"/jobs/{job.id}/translation.md")
+    stem = f"vertaal-{job.id[:8]}"
+    assert markdown.headers["Content-Disposition"] == f"attachment; filename={stem}.en.md"
+    assert markdown.get_data(as_text=True) == result.to_markdown(stem)
+    assert markdown.get_data(as_text=True).startswith(f"# {stem}\n")
+
+
+def test_an_empty_summary_says_the_model_wrote_none(app: Flask) -> None:
+    result = Result(
+        source=Source(title=None, date=None, paragraphs=[["Zin."]]),
+        translation=Translation(title=None, paragraphs=[["Sentence."]]),
+        summary="",
+        removed=[],
+        models=Models(translation="m", summary="s"),
+        timings={},
+    )
+    store = app.extensions["vertaal"].jobs
+    job = store.create(RawDocument("Zin."), JobOptions())
+    store.end(job.id, JobStatus.DONE, result=result)
+    page = app.test_client().get(f"/jobs/{job.id}").get_data(as_text=True)
+    assert 'data-testid="no-summary"' in page and NO_SUMMARY in page
+    assert f"*{NO_SUMMARY}*" in result.to_markdown("x")
+
+
+def test_the_api_reference_page_uses_only_this_apps_files(client: FlaskClient) -> None:
+    page = client.get("/api/v1/docs")
+    assert page.status_code == 200
+    html = page.get_data(as_text=True)
+    assert "unsafe-inline" not in page.headers["Content-Security-Policy"]
+    assert "<script>" not in html and "<style" not in html
+    for asset in re.findall(r'(?:src|href)="(/[^"]+)"', html):
+        with client.get(asset) as response:  # a file response holds the file open
+            assert response.status_code == 200, asset
+    assert 'href="/api/v1/docs"' in client.get("/").get_data(as_text=True), "linked from the footer"

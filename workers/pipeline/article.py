@@ -10,6 +10,8 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 Paragraphs = list[list[str]]
+# Shown wherever a summary was asked for but the model wrote nothing.
+NO_SUMMARY = "The summary model returned no summary for this article."
 
 
 @dataclass(frozen=True)
@@ -81,13 +83,15 @@ class Result:
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
 
-    def to_markdown(self, fallback_title: str) -> str:
-        """Title, date, summary, then the translation paragraph by paragraph."""
-        lines = [f"# {self.translation.title or fallback_title}", ""]
+    def to_markdown(self, name: str) -> str:
+        """The `.en.md` file, the same from the CLI and the web page: title (the file's `name`
+        when the article has none), date, summary, then the translation paragraph by paragraph.
+        """
+        lines = [f"# {self.translation.title or name}", ""]
         if self.source.date:
             lines += [f"*Date: {self.source.date}*", ""]
         if self.summary is not None:
-            lines += ["## Summary", "", self.summary, ""]
+            lines += ["## Summary", "", self.summary or f"*{NO_SUMMARY}*", ""]
         lines += ["## Translation", ""]
         for paragraph in self.translation.paragraphs:
             lines += [" ".join(paragraph), ""]

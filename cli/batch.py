@@ -20,7 +20,7 @@ from typing import Any, Protocol
 
 from workers.errors import InputError, JobFailedError, UnsupportedFormatError
 from workers.pipeline.article import Result
-from workers.pipeline.reading import SUPPORTED_SUFFIXES, is_supported
+from workers.pipeline.reading import is_supported, suffix_list
 from workers.pipeline.run import PIPELINE_VERSION, ProgressCallback
 
 
@@ -107,7 +107,7 @@ def find_articles(
 
 def _unsupported(path: Path) -> str:
     kind = path.suffix or "a file without an extension"
-    return f"{kind} is not one of {', '.join(SUPPORTED_SUFFIXES)}"
+    return f"{kind} is not one of {suffix_list(', ')}"
 
 
 def _walk(root: Path, out_root: Path, refused: list[tuple[Path, str]]) -> Iterator[Path]:
@@ -132,12 +132,21 @@ def _walk(root: Path, out_root: Path, refused: list[tuple[Path, str]]) -> Iterat
             yield here / name
 
 
-def fingerprint(data: bytes, signature: Mapping[str, Any]) -> str:
-    """Identifies an output: the input bytes, the pipeline version and the settings used."""
+def output_identity(
+    model_digests: Mapping[str, str], *, summary: bool, check_language: bool
+) -> dict[str, Any]:
+    """What decides an output besides its input: the options and the models (digests of their
+    versions and generation settings), whichever route, in-process or a service, makes it."""
+    models = {role: d for role, d in model_digests.items() if role == "translation" or summary}
+    return {"models": models, "summary": summary, "check_language": check_language}
+
+
+def fingerprint(data: bytes, identity: Mapping[str, Any]) -> str:
+    """Identifies an output: the input bytes, the pipeline version and the output identity."""
     payload = json.dumps(
         {
             "pipeline": PIPELINE_VERSION,
-            "settings": signature,
+            "output": identity,
             "input": hashlib.sha256(data).hexdigest(),
         },
         sort_keys=True,
@@ -171,7 +180,7 @@ def write_atomically(path: Path, text: str) -> None:
 
 def write_outputs(article: ArticleFile, result: Result, stamp: str) -> None:
     # The JSON goes last: its fingerprint is what marks the pair as complete.
-    write_atomically(article.md_out, result.to_markdown(fallback_title=article.path.stem))
+    write_atomically(article.md_out, result.to_markdown(article.path.stem))
     document = {**result.to_dict(), "fingerprint": stamp}
     write_atomically(article.json_out, json.dumps(document, ensure_ascii=False, indent=2) + "\n")
 
@@ -181,7 +190,7 @@ def translate_files(
     translate: TranslateFile,
     reporter: BatchReporter,
     *,
-    signature: Mapping[str, Any],
+    identity: Mapping[str, Any],
     force: bool = False,
     concurrency: int = 1,
 ) -> BatchSummary:
@@ -194,7 +203,7 @@ def translate_files(
             data = article.path.read_bytes()
         except OSError as error:
             return _fail(article, f"cannot read it: {error.strerror or error}")
-        stamp = fingerprint(data, signature)
+        stamp = fingerprint(data, identity)
         if not force and is_current(article, stamp):
             summary.skipped.append(article.path)
             return reporter.finished(article, "skipped", None)

@@ -13,13 +13,11 @@ from typing import Any
 
 import httpx
 
-from service.batch import ArticleFile, StopRequested
-from workers.errors import InputError, JobFailedError, VertaalError
+from cli.batch import ArticleFile, StopRequested
+from workers.errors import InputError, JobFailedError, VertaalError, error_from_code
 from workers.pipeline.article import Result
 from workers.pipeline.run import ProgressCallback
 
-# Statuses that mean "the article is the problem": reported per file, the run goes on.
-ARTICLE_ERRORS = (400, 413, 415, 422)
 FIRST_POLL = 0.2
 MAX_POLL = 2.0
 
@@ -28,11 +26,17 @@ class ServiceUnreachableError(VertaalError):
     code = "service_unreachable"
 
 
-def _message(response: httpx.Response) -> str:
+def _error(response: httpx.Response) -> VertaalError:
+    """The error the service's JSON answer names, as the service raised it."""
     try:
-        return str(response.json()["error"]["message"])
+        error = response.json()["error"]
+        return error_from_code(str(error["code"]), str(error["message"]))
     except (ValueError, KeyError, TypeError):
-        return f"HTTP {response.status_code}"
+        return VertaalError(f"HTTP {response.status_code}")
+
+
+def _message(response: httpx.Response) -> str:
+    return str(_error(response))
 
 
 class ServiceClient:
@@ -73,40 +77,51 @@ class ServiceClient:
                 f"cannot reach the Vertaal service at {self.base_url} ({error})"
             ) from None
 
-    def signature(self) -> Mapping[str, Any]:
-        """What the service produces; refuses to start a run against a service that is not ready."""
+    def model_digests(self) -> Mapping[str, str]:
+        """What the service's workers produce (digests of their models and settings); refuses
+        to start a run against a service that is not ready."""
         response = self._call("GET", "/api/v1/ready")
         if response.status_code != 200:
             raise ServiceUnreachableError(
                 f"the service at {self.base_url} is not ready: {_message(response)}"
             )
-        workers = self._answer(response, "signature")["signature"]
-        return {"server": self.base_url, **self.form, "workers": workers}
+        return dict(self._answer(response, "models")["models"])
 
     def translate(self, article: ArticleFile, data: bytes, on_progress: ProgressCallback) -> Result:
         response = self._call(
             "POST", "/api/v1/jobs", files={"file": (article.path.name, data)}, data=self.form
         )
-        if response.status_code in ARTICLE_ERRORS:
-            raise InputError(_message(response))
         if response.status_code not in (200, 202):
-            raise ServiceUnreachableError(f"the service refused the job: {_message(response)}")
+            error = _error(response)
+            if isinstance(error, InputError):  # the article is the problem: the run goes on
+                raise error
+            raise ServiceUnreachableError(f"the service refused the job: {error}")
         job = self._answer(response, "status", "links.self")
+        try:
+            job = self._wait(article, job, on_progress)
+        except BaseException:  # Ctrl-C (in this thread or another), or the service gone
+            self._cancel(job)
+            raise
+        if job["status"] == "done":
+            return Result.from_dict(job["result"])
+        if job["status"] == "cancelled":
+            raise JobFailedError("the job was cancelled on the server")
+        raise JobFailedError(job.get("error", {}).get("message", "the job failed"))
+
+    def _wait(
+        self, article: ArticleFile, job: dict[str, Any], on_progress: ProgressCallback
+    ) -> dict[str, Any]:
+        """Poll until the job ends; its last state."""
         delay = FIRST_POLL
         while job["status"] in ("queued", "running"):
             progress = job["progress"]
             if progress["total"]:
                 on_progress(progress["done"], progress["total"], progress["stage"])
             if self.stopping.wait(delay):
-                self._cancel(job)
                 raise StopRequested(article.name)
             delay = min(MAX_POLL, delay * 1.5)
             polled = self._call("GET", job["links"]["self"])
             if polled.status_code != 200:
                 raise JobFailedError(f"the job disappeared: {_message(polled)}")
             job = self._answer(polled, "status", "links.self")
-        if job["status"] == "done":
-            return Result.from_dict(job["result"])
-        if job["status"] == "cancelled":
-            raise JobFailedError("the job was cancelled on the server")
-        raise JobFailedError(job.get("error", {}).get("message", "the job failed"))
+        return job

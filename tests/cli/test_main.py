@@ -7,8 +7,8 @@ from typing import Any
 import pytest
 from click.testing import CliRunner, Result
 
-from service import batch
-from service.cli import main
+from cli import batch
+from cli.main import main
 from tests.conftest import ARTICLES, TinyModels
 
 ENGLISH = (
@@ -234,29 +234,13 @@ def test_invalid_setting_is_explained(
     assert "VERTAAL_BATCH_SIZE" in result.stderr
 
 
-def test_interrupted_write_leaves_no_half_written_file(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    target = tmp_path / "article.json"
-    target.write_text("old and complete")
-
-    def interrupted(src: str, dst: str) -> None:
-        raise KeyboardInterrupt
-
-    monkeypatch.setattr(batch.os, "replace", interrupted)
-    with pytest.raises(KeyboardInterrupt):
-        batch.write_atomically(target, "new")
-    assert target.read_text() == "old and complete"
-    assert [p.name for p in tmp_path.iterdir()] == ["article.json"], "no temporary left behind"
-
-
 def test_models_info_and_download(
     tiny_env: TinyModels, monkeypatch: pytest.MonkeyPatch, empty_hub_cache: Path
 ) -> None:
     info = vertaal("models", "info")
     assert info.exit_code == 0, info.stderr
     assert f"files:    {tiny_env.translation}" in info.stdout
-    assert "translation: loads; beams 2" in info.stdout
+    assert "translation: loads on ctranslate2; beams 2" in info.stdout
     assert "summary: loads" in info.stdout
 
     download = vertaal("models", "download")

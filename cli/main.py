@@ -1,0 +1,211 @@
+"""`vertaal`: translate files and folders, run the service, manage the models.
+
+A thin client: it parses options into Settings and calls the pipeline (or a running service).
+Errors become exit codes in `cli/exits.py`. Heavy modules are imported inside commands:
+`vertaal serve` never loads torch.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from cli.batch import ArticleFile, TranslateFile, find_articles, output_identity, translate_files
+from cli.exits import EXIT_FAILED_ARTICLES, F, exits_cleanly, stderr
+from cli.models import models
+from workers.pipeline.reading import suffix_list
+from workers.settings import Settings, load_settings
+
+
+@click.group()
+@click.version_option(package_name="vertaal")
+def main() -> None:
+    """Vertaal: Dutch news articles to English translations and summaries."""
+
+
+class RichReporter:
+    """Progress bars for articles and the current article's sentences, on stderr."""
+
+    def __init__(self, bars: Progress, total: int) -> None:
+        self.bars = bars
+        self.articles = bars.add_task("articles", total=total)
+        self.sentences = bars.add_task("sentences", total=None, visible=False)
+
+    def started(self, article: ArticleFile) -> None:
+        self.bars.update(self.sentences, completed=0, total=None, visible=False)
+
+    def progress(self, article: ArticleFile, done: int, total: int, stage: str) -> None:
+        label = "sentences" if stage == "translate" else stage
+        self.bars.update(
+            self.sentences, completed=done, total=total, description=label, visible=True
+        )
+
+    def finished(self, article: ArticleFile, outcome: str, reason: str | None) -> None:
+        self.bars.advance(self.articles)
+        if outcome == "failed":
+            self.bars.console.print(f"[red]failed[/] {article.name}: {reason}", highlight=False)
+
+
+def _local_translate(settings: Settings) -> TranslateFile:
+    """Translate in this process; models load on the first article that needs them."""
+    from workers.engines.factory import load_engines
+    from workers.pipeline.reading import read_bytes
+    from workers.pipeline.run import RunOptions, translate_article
+
+    options = RunOptions.from_settings(settings)
+
+    def translate(article: ArticleFile, data: bytes, on_progress: Any) -> Any:
+        document = read_bytes(data, article.path.name)
+        return translate_article(document, load_engines(settings), options, on_progress=on_progress)
+
+    return translate
+
+
+TRANSLATE_HELP = f"""Translate article files and folders ({suffix_list()}) into OUT.
+
+For each article, writes OUT/<relative path>/<stem>.json (the full result) and <stem>.en.md
+(title, date, summary, translation). Articles whose outputs are current are skipped. Exit code:
+0 all done, 1 some articles failed, 2 cannot run as configured.
+"""
+
+
+@main.command(help=TRANSLATE_HELP)
+@click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
+@click.option(
+    "--out", "-o", "out_dir", required=True, envvar="VERTAAL_OUT", show_envvar=True,
+    type=click.Path(file_okay=False, path_type=Path), help="Folder for the outputs.",
+)  # fmt: skip
+@click.option(
+    "--summary/--no-summary", default=None,
+    help="Write a summary of each article (default on). [env var: VERTAAL_SUMMARY]",
+)  # fmt: skip
+@click.option(
+    "--force", is_flag=True, envvar="VERTAAL_FORCE", show_envvar=True,
+    help="Translate again even when the outputs are current.",
+)  # fmt: skip
+@click.option(
+    "--any-language", is_flag=True, default=False,
+    help="Translate even text that looks like another language than Dutch. "
+    "[env var: VERTAAL_CHECK_LANGUAGE=false]",
+)  # fmt: skip
+@click.option(
+    "--server", envvar="VERTAAL_SERVER", show_envvar=True, metavar="URL",
+    help="Send the articles to a running Vertaal service instead of translating here.",
+)  # fmt: skip
+@click.option(
+    "--concurrency", type=click.IntRange(1, 64), default=4, show_default=True,
+    envvar="VERTAAL_CONCURRENCY", show_envvar=True,
+    help="With --server: articles in flight at once.",
+)  # fmt: skip
+@exits_cleanly
+def translate(
+    paths: tuple[Path, ...],
+    out_dir: Path,
+    summary: bool | None,
+    force: bool,
+    any_language: bool,
+    server: str | None,
+    concurrency: int,
+) -> None:
+    settings = load_settings(summary=summary, check_language=False if any_language else None)
+    articles, refused = find_articles(list(paths), out_dir)
+    translate_one: TranslateFile
+    if server:
+        from cli.client import ServiceClient
+
+        client = ServiceClient(
+            server, summary=settings.summary, check_language=settings.check_language
+        )
+        digests, translate_one = client.model_digests(), client.translate
+    else:
+        from workers.engines.signature import model_digests, output_signature
+
+        digests = model_digests(output_signature(settings))
+        translate_one, concurrency = _local_translate(settings), 1
+    identity = output_identity(
+        digests, summary=settings.summary, check_language=settings.check_language
+    )
+    with Progress(
+        TextColumn("{task.description:>12}"), BarColumn(), MofNCompleteColumn(),
+        TimeElapsedColumn(), console=stderr, transient=False,
+    ) as progress:  # fmt: skip
+        for path, reason in refused:
+            progress.console.print(f"[red]failed[/] {path}: {reason}", highlight=False)
+        try:
+            summary_ = translate_files(
+                articles,
+                translate_one,
+                RichReporter(progress, len(articles)),
+                identity=identity,
+                force=force,
+                concurrency=concurrency,
+            )
+        except BaseException:
+            if server:
+                client.stop()  # cancels the jobs in flight, so their threads end now
+            raise
+    summary_.failed[:0] = refused
+    click.echo(summary_.line())
+    if summary_.failed:
+        sys.exit(EXIT_FAILED_ARTICLES)
+
+
+def listen_options(command: F) -> F:
+    """--host and --port, for the commands that run the web server."""
+    command = click.option(
+        "--port", type=int, envvar="VERTAAL_PORT", show_envvar=True, help="Port to listen on."
+    )(command)
+    return click.option(
+        "--host", envvar="VERTAAL_HOST", show_envvar=True, help="Address to listen on."
+    )(command)
+
+
+@main.command()
+@listen_options
+@exits_cleanly
+def serve(host: str | None, port: int | None) -> None:
+    """Run the web app and job API under gunicorn (default http://127.0.0.1:8000/)."""
+    from service.server import serve as run_server
+
+    run_server(load_settings(host=host, port=port))
+
+
+@main.command()
+@click.option(
+    "--processes", "-c", type=click.IntRange(1, 64), envvar="VERTAAL_WORKER_PROCESSES",
+    show_envvar=True, help="Worker processes (each loads the models once).",
+)  # fmt: skip
+@click.option("--loglevel", default="INFO", show_default=True, help="Celery log level.")
+@exits_cleanly
+def worker(processes: int | None, loglevel: str) -> None:
+    """Run a Celery worker that translates queued jobs.
+
+    Checks that the models are there and tells the web process what they are before it
+    starts; the models themselves load in each worker process on its first job.
+    """
+    from workers.worker import run_worker
+
+    run_worker(load_settings(worker_processes=processes), loglevel)
+
+
+@main.command()
+@listen_options
+@exits_cleanly
+def up(host: str | None, port: int | None) -> None:
+    """Run everything on this machine: Redis (started if none answers), a worker, the web app.
+
+    Ctrl-C stops all of it.
+    """
+    from cli.stack import default_data_dir, run_stack
+    from workers.engines.signature import output_signature
+
+    settings = load_settings(host=host, port=port)
+    output_signature(settings)  # a missing model stops everything before anything starts
+    sys.exit(run_stack(settings, default_data_dir(), announce=click.echo))
+
+
+main.add_command(models)

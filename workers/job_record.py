@@ -1,0 +1,117 @@
+"""What a job is: its statuses, options, progress and error, the record Redis keeps, and the
+view of it that the API returns (and webhooks deliver), as one pydantic model that also
+generates the OpenAPI schema."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, model_serializer
+from pydantic.functional_serializers import SerializerFunctionWrapHandler
+
+from workers.pipeline.article import Result
+
+
+class JobStatus(StrEnum):
+    QUEUED = "queued"
+    RUNNING = "running"
+    DONE = "done"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+
+    @property
+    def finished(self) -> bool:
+        return self in FINAL
+
+
+ACTIVE = (JobStatus.QUEUED, JobStatus.RUNNING)
+FINAL = (JobStatus.DONE, JobStatus.FAILED, JobStatus.CANCELLED)
+
+
+@dataclass(frozen=True)
+class JobOptions:
+    """What the submitter asked for, beyond the article itself."""
+
+    summary: bool = True
+    check_language: bool = True
+
+
+@dataclass(frozen=True)
+class Progress:
+    """Sentences translated (or summary steps) of the total, in the named stage."""
+
+    done: int = 0
+    total: int = 0
+    stage: str = "queued"
+
+
+@dataclass(frozen=True)
+class JobError:
+    code: str
+    message: str
+
+
+@dataclass
+class JobRecord:
+    id: str
+    status: JobStatus
+    created_at: str
+    updated_at: str
+    options: JobOptions
+    progress: Progress = field(default_factory=Progress)
+    error: JobError | None = None
+    result: Result | None = None
+    filename: str | None = None
+    dedupe_key: str | None = None
+    attempts: int = 0
+
+    def view(self, self_link: str) -> JobView:
+        return JobView(
+            id=self.id,
+            status=self.status,
+            progress=self.progress,
+            result=self.result,
+            error=self.error,
+            created_at=self.created_at,
+            updated_at=self.updated_at,
+            filename=self.filename,
+            summary=self.options.summary,
+            links=Links(self=self_link),
+        )
+
+
+class Links(BaseModel):
+    model_config = ConfigDict(populate_by_name=True, serialize_by_alias=True)
+
+    self_: str = Field(alias="self", description="Where to poll this job.")
+
+
+class JobView(BaseModel):
+    """A job as `GET /api/v1/jobs/{id}` shows it; `result` once done, `error` once failed."""
+
+    model_config = ConfigDict(title="Job", serialize_by_alias=True)
+
+    id: str = Field(pattern="^[0-9a-f]{32}$")
+    status: JobStatus
+    progress: Progress
+    result: Result | None = None
+    error: JobError | None = None
+    created_at: str = Field(json_schema_extra={"format": "date-time"})
+    updated_at: str = Field(json_schema_extra={"format": "date-time"})
+    filename: str | None = Field(description="The uploaded file's name, if any.")
+    summary: bool = Field(description="Whether a summary was asked for.")
+    links: Links
+
+    @model_serializer(mode="wrap")
+    def _omit_absent(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        """`result` and `error` appear only when there is one."""
+        shown: dict[str, Any] = handler(self)
+        for name in ("result", "error"):
+            if shown.get(name) is None:
+                shown.pop(name, None)
+        return shown
+
+    def to_json(self) -> dict[str, Any]:
+        return self.model_dump(mode="json")
