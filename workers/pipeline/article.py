@@ -7,11 +7,34 @@ the public interface.
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from typing import Any, ClassVar
 
 Paragraphs = list[list[str]]
 # Shown wherever a summary was asked for but the model wrote nothing.
 NO_SUMMARY = "The summary model returned no summary for this article."
+
+
+@dataclass(frozen=True)
+class SourceFile:
+    """An article as it arrived: a file's bytes, and the name whose suffix says how to read
+    them (`article.txt` for pasted text)."""
+
+    PASTED: ClassVar[str] = "pasted-text.txt"
+
+    name: str
+    data: bytes
+    # The text itself, when it arrived as text (it is then valid Unicode already): spares
+    # decoding what was just encoded.
+    text: str | None = field(default=None, compare=False, repr=False)
+
+    @classmethod
+    def pasted(cls, text: str, name: str | None = None) -> SourceFile:
+        """Text from a form or JSON field; `name` (a file name) says how to read it."""
+        return cls(name or cls.PASTED, text.encode(), text)
+
+    def decoded(self) -> str:
+        """The text of a text file (UTF-8, a BOM allowed); undecodable bytes replaced."""
+        return self.text if self.text is not None else self.data.decode("utf-8-sig", "replace")
 
 
 @dataclass(frozen=True)

@@ -57,6 +57,7 @@ _CLOSERS = "”’\"')]»"
 _TITLE_MAX_CHARS = 150
 _CAPTION_MAX_WORDS = 15
 _MEDIA_REASONS = {"video player", "copyright notice", "photo credit"}
+_TOKEN_REACH = 200
 
 
 def clean_article(document: RawDocument) -> CleanArticle:
@@ -69,7 +70,7 @@ def clean_article(document: RawDocument) -> CleanArticle:
         text = text[prefix.end() :]
 
     removed: list[Removed] = []
-    paragraphs = _drop_debris(text, removed)
+    paragraphs = drop_debris(text, removed)
     title = normalize_text(document.title).strip() if document.title else None
     if title and paragraphs and _key(paragraphs[0]) == _key(title):
         paragraphs.pop(0)  # the body restates the title the file format already gave us
@@ -96,7 +97,8 @@ def normalize_text(text: str) -> str:
     return "\n".join(line.rstrip() for line in text.split("\n"))
 
 
-def _drop_debris(text: str, removed: list[Removed]) -> list[str]:
+def drop_debris(text: str, removed: list[Removed]) -> list[str]:
+    """The paragraphs of `text` without debris lines (recorded in `removed`); linear time."""
     paragraphs: list[str] = []
     for block in re.split(r"\n\s*\n", text):
         lines = [line.strip() for line in block.split("\n") if line.strip()]
@@ -155,9 +157,12 @@ def _join_wrapped_lines(lines: list[str]) -> list[str]:
 
 def _repair_full_stops(paragraph: str) -> str:
     def repair(match: re.Match[str]) -> str:
-        start = paragraph.rfind(" ", 0, match.start()) + 1
-        end = paragraph.find(" ", match.end())
-        token = paragraph[start : end if end != -1 else len(paragraph)].casefold()
+        # The token around the stop, looked for within a bounded reach so that a paragraph
+        # with no spaces costs linear time, not quadratic.
+        reach = max(0, match.start() - _TOKEN_REACH)
+        start = max(paragraph.rfind(" ", reach, match.start()) + 1, reach)
+        end = paragraph.find(" ", match.end(), match.end() + _TOKEN_REACH)
+        token = paragraph[start : end if end != -1 else match.end() + _TOKEN_REACH].casefold()
         if "://" in token or token.startswith("www.") or "@" in token:
             return match.group(0)
         return match["stop"] + " "

@@ -3,27 +3,50 @@
 Plain text must be UTF-8; HTML goes through trafilatura's main-content extractor, Word files
 through python-docx, Markdown through markdown-it. Anything unusable raises an InputError that
 says what is wrong with the file.
+
+Each format also has a `sample`: a bounded, linear look at a file (the checks a web request
+can afford: is it this format at all, is there text, a piece to check the language on), and
+the limits that keep a small file from unpacking into a huge one (a .docx of 382 KB can hold
+two million paragraphs). Readers check the same limits before they unpack anything.
 """
 
 from __future__ import annotations
 
 import io
 import zipfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import IO
 
-from workers.errors import EmptyArticleError, UndecodableError, UnsupportedFormatError
-from workers.pipeline.article import RawDocument
+from workers.errors import (
+    ArticleTooLargeError,
+    EmptyArticleError,
+    UndecodableError,
+    UnsupportedFormatError,
+)
+from workers.pipeline.article import RawDocument, SourceFile
+
+# What a sample holds at most: enough to check the language, little enough for a request.
+SAMPLE_CHARS = 20_000
+# Bounds on what a file may unpack into. A news article needs a small fraction of each.
+HTML_MAX_TAGS = 100_000  # trafilatura's time grows faster than linearly with the tags
+HTML_SAMPLE_BYTES = 256_000
+DOCX_MAX_PARTS = 1_000
+DOCX_MAX_INFLATED_BYTES = 64_000_000  # all parts together, unpacked
+DOCX_MAX_PARAGRAPHS = 20_000
+DOCX_BODY = "word/document.xml"
 
 
 @dataclass(frozen=True)
 class Format:
-    """One kind of article file: its suffixes, what to call it, how to read its bytes."""
+    """One kind of article file: its suffixes, what to call it, how to read its bytes, and a
+    bounded sample of its text (raising the same errors the reader would for a bad file)."""
 
     suffixes: tuple[str, ...]
     name: str
     read: Callable[[bytes, str], RawDocument]
+    sample: Callable[[bytes, str], str]
 
 
 def suffix_list(separator: str = " ") -> str:
@@ -31,8 +54,14 @@ def suffix_list(separator: str = " ") -> str:
     return separator.join(SUPPORTED_SUFFIXES)
 
 
+def suffix_of(filename: str) -> str:
+    """`.html` for `nieuws.HTML` and for `.html` alike (a file may be all suffix)."""
+    name = filename.replace("\\", "/").rsplit("/", 1)[-1]
+    return "." + name.rsplit(".", 1)[1].lower() if "." in name else ""
+
+
 def is_supported(filename: str) -> bool:
-    return Path(filename).suffix.lower() in READERS
+    return suffix_of(filename) in READERS
 
 
 def read_path(path: Path) -> RawDocument:
@@ -46,12 +75,29 @@ def read_path(path: Path) -> RawDocument:
     return read_bytes(data, path.name)
 
 
-def read_bytes(data: bytes, filename: str) -> RawDocument:
-    """Read an article from the bytes of a file named `filename` (the suffix picks the reader)."""
-    found = READERS.get(Path(filename).suffix.lower())
+def format_of(filename: str) -> Format:
+    found = READERS.get(suffix_of(filename))
     if found is None:
         raise UnsupportedFormatError(_unsupported_message(filename))
-    return require_text(found.read(data, filename), filename)
+    return found
+
+
+def read_bytes(data: bytes, filename: str) -> RawDocument:
+    """Read an article from the bytes of a file named `filename` (the suffix picks the reader)."""
+    return require_text(format_of(filename).read(data, filename), filename)
+
+
+def read_source(source: SourceFile) -> RawDocument:
+    return read_bytes(source.data, source.name)
+
+
+def sample_text(source: SourceFile) -> str:
+    """Up to SAMPLE_CHARS of the file's text, in time linear in its size and bounded memory;
+    raises what reading it would raise for a file that is not what its name says."""
+    if source.text is not None and suffix_of(source.name) in TEXT_SUFFIXES:
+        # Text that arrived as text was checked when it arrived (valid Unicode, no NUL).
+        return source.text[:SAMPLE_CHARS]
+    return format_of(source.name).sample(source.data, source.name)[:SAMPLE_CHARS]
 
 
 def read_text(text: str) -> RawDocument:
@@ -77,18 +123,51 @@ def decode_utf8(data: bytes, filename: str) -> str:
             f"{error.start}); save it as UTF-8 or convert it to .txt first"
         ) from error
     if "\x00" in text:
-        raise UndecodableError(f"{filename} contains NUL bytes; it looks like a binary file")
+        what = "the text" if filename == SourceFile.PASTED else filename
+        raise UndecodableError(f"{what} contains NUL characters; it looks like binary data")
     return text
 
 
 def _unsupported_message(filename: str) -> str:
-    suffix = Path(filename).suffix or "(no extension)"
+    suffix = suffix_of(filename) or "(no extension)"
     return f"{suffix} files are not supported; use one of {suffix_list(', ')}"
+
+
+def _check_html_size(data: bytes, filename: str) -> None:
+    tags = data.count(b"<")
+    if tags > HTML_MAX_TAGS:
+        raise ArticleTooLargeError(
+            f"{filename} holds about {tags:,} HTML tags; the limit is {HTML_MAX_TAGS:,} "
+            "(save just the article, or its text as .txt)"
+        )
+
+
+def _sample_html(data: bytes, filename: str) -> str:
+    """The text of the page's first HTML_SAMPLE_BYTES, without scripts and styles."""
+    import lxml.html
+    from lxml.etree import LxmlError, ParserError
+
+    _check_html_size(data, filename)
+    head = data[:HTML_SAMPLE_BYTES]
+    parser = lxml.html.HTMLParser()
+    try:
+        root = lxml.html.fromstring(head, parser=parser)
+    except (LxmlError, ParserError, ValueError):
+        return ""
+    if any(entry.type_name == "ERR_RESOURCE_LIMIT" for entry in parser.error_log):
+        raise ArticleTooLargeError(
+            f"{filename} nests its HTML elements deeper than the parser follows (256 levels); "
+            "save just the article, or its text as .txt"
+        )
+    for unwanted in root.xpath("//script|//style|//noscript"):
+        unwanted.drop_tree()
+    return " ".join(root.text_content().split())
 
 
 def _read_html(data: bytes, filename: str) -> RawDocument:
     import trafilatura
 
+    _check_html_size(data, filename)
     extracted = trafilatura.bare_extraction(
         data, with_metadata=True, include_comments=False, include_tables=False
     )
@@ -99,11 +178,87 @@ def _read_html(data: bytes, filename: str) -> RawDocument:
     return RawDocument(text=text, title=fields.get("title"), date=fields.get("date"))
 
 
+def _open_docx(data: bytes, filename: str) -> zipfile.ZipFile:
+    """The .docx as a zip archive whose unpacked size has been checked, before anything is
+    unpacked: sizes come from the archive's directory, and the reading stops at the limits
+    even if the directory lies."""
+    try:
+        archive = zipfile.ZipFile(io.BytesIO(data))
+        parts = archive.infolist()
+        archive.getinfo(DOCX_BODY)
+    except (zipfile.BadZipFile, KeyError, ValueError, OSError) as error:
+        raise UndecodableError(f"{filename} is not a readable .docx file") from error
+    inflated = sum(part.file_size for part in parts)
+    if len(parts) > DOCX_MAX_PARTS or inflated > DOCX_MAX_INFLATED_BYTES:
+        raise ArticleTooLargeError(
+            f"{filename} unpacks into {len(parts):,} parts of {inflated:,} bytes; the limits "
+            f"are {DOCX_MAX_PARTS:,} parts and {DOCX_MAX_INFLATED_BYTES:,} bytes"
+        )
+    return archive
+
+
+def _docx_paragraphs(archive: zipfile.ZipFile, filename: str) -> Iterator[str]:
+    """The text of each paragraph of the body, streamed: memory stays bounded whatever the
+    document holds, and more than DOCX_MAX_PARAGRAPHS paragraphs is refused."""
+    from lxml import etree
+
+    namespace = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
+    count = 0
+    try:
+        with archive.open(DOCX_BODY) as body:
+            limited = _LimitedReader(body, DOCX_MAX_INFLATED_BYTES, filename)
+            for _, element in etree.iterparse(limited, events=("end",), tag=f"{namespace}p"):
+                count += 1
+                if count > DOCX_MAX_PARAGRAPHS:
+                    raise ArticleTooLargeError(
+                        f"{filename} holds more than {DOCX_MAX_PARAGRAPHS:,} paragraphs"
+                    )
+                yield "".join(element.itertext(f"{namespace}t"))
+                element.clear(keep_tail=False)
+                while element.getprevious() is not None:
+                    del element.getparent()[0]
+    except (etree.LxmlError, zipfile.BadZipFile, OSError, EOFError) as error:
+        raise UndecodableError(f"{filename} is not a readable .docx file") from error
+
+
+class _LimitedReader(io.RawIOBase):
+    """A file that refuses to give more than `limit` bytes (a zip directory can lie)."""
+
+    def __init__(self, inner: IO[bytes], limit: int, filename: str) -> None:
+        self.inner = inner
+        self.left = limit
+        self.filename = filename
+
+    def readable(self) -> bool:
+        return True
+
+    def read(self, size: int = -1) -> bytes:
+        chunk = self.inner.read(size)
+        self.left -= len(chunk)
+        if self.left < 0:
+            raise ArticleTooLargeError(f"{self.filename} unpacks into too much data")
+        return chunk
+
+
+def _sample_docx(data: bytes, filename: str) -> str:
+    """The first paragraphs' text, after checking the whole body's size and paragraph count
+    (a linear, streamed pass)."""
+    pieces: list[str] = []
+    size = 0
+    for text in _docx_paragraphs(_open_docx(data, filename), filename):
+        if size < SAMPLE_CHARS and text.strip():
+            pieces.append(text)
+            size += len(text) + 2
+    return "\n\n".join(pieces)
+
+
 def _read_docx(data: bytes, filename: str) -> RawDocument:
     import docx
     from docx.opc.exceptions import PackageNotFoundError
     from lxml.etree import LxmlError
 
+    for _ in _docx_paragraphs(_open_docx(data, filename), filename):
+        pass  # python-docx unpacks everything: check the bounds first, streamed
     try:
         document = docx.Document(io.BytesIO(data))
     except (PackageNotFoundError, zipfile.BadZipFile, KeyError, ValueError, LxmlError) as error:
@@ -160,13 +315,21 @@ def _read_markdown_file(data: bytes, filename: str) -> RawDocument:
     return _read_markdown(decode_utf8(data, filename))
 
 
+def _sample_plain(data: bytes, filename: str) -> str:
+    return decode_utf8(data, filename)  # the whole file: decoding checks every byte
+
+
 # The one list of what Vertaal reads; the form, the API schema, the CLI's help and its folder
 # walk all derive theirs from it.
 FORMATS = (
-    Format((".txt",), "plain text (UTF-8)", _read_plain),
-    Format((".md",), "Markdown", _read_markdown_file),
-    Format((".html", ".htm"), "HTML (the main content is found)", _read_html),
-    Format((".docx",), "Word", _read_docx),
+    Format((".txt",), "plain text (UTF-8)", _read_plain, _sample_plain),
+    Format((".md",), "Markdown", _read_markdown_file, _sample_plain),
+    Format((".html", ".htm"), "HTML (the main content is found)", _read_html, _sample_html),
+    Format((".docx",), "Word", _read_docx, _sample_docx),
 )
 READERS = {suffix: form for form in FORMATS for suffix in form.suffixes}
 SUPPORTED_SUFFIXES = tuple(READERS)
+# Formats whose content is text, where line endings and Unicode forms cannot change a result.
+TEXT_SUFFIXES = (".txt", ".md")
+# Formats that can arrive as a text field rather than a file.
+TEXT_FORMAT_SUFFIXES = tuple(s for s in SUPPORTED_SUFFIXES if s != ".docx")

@@ -30,7 +30,7 @@ from workers.pipeline.summarizing import summarize_sentences
 from workers.settings import Settings
 
 # Part of every cache key: bump it when a change to the pipeline changes its output.
-PIPELINE_VERSION = "1"
+PIPELINE_VERSION = "2"
 
 # Called with (done, total, stage); may raise CancelledError to stop between batches.
 ProgressCallback = Callable[[int, int, str], None]

@@ -4,13 +4,18 @@ Sentence boundaries come from pySBD's Dutch rules, extended with the abbreviatio
 uses before names and numbers (`dhr. Jansen`, `1 jan. 2022`), which pySBD's Dutch list lacks.
 A sentence longer than the model's input limit is cut at the clause boundary nearest its
 middle (then at a space, then anywhere) until every piece fits, so nothing is ever truncated.
+
+pySBD's time grows with the square of what it is given (a 200 KB paragraph with no sentence
+end takes over a minute), so a long paragraph is first cut into windows of at most
+WINDOW_CHARS, after the last likely sentence end in each (else at a space): splitting is then
+linear in the length of the text.
 """
 
 from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 
 import pysbd
 from pysbd.lang.dutch import Dutch
@@ -89,18 +94,45 @@ def _reattach_closing_quotes(sentences: list[str]) -> list[str]:
     return result
 
 
+WINDOW_CHARS = 1_000
+# Where a window is best cut: after sentence-final punctuation (and closing quotes), before
+# what may start a sentence. pySBD decides the finer points inside each window.
+_LIKELY_END = re.compile(r"[.!?…][\"”’)\]]*\s+(?=[\"“‘(\[]?[A-ZÀ-Ý0-9])")
+
+
+def windows(paragraph: str) -> Iterator[str]:
+    """Consecutive pieces of `paragraph`, each at most WINDOW_CHARS long, that together hold
+    all of it: cut after the last likely sentence end in the window's second half, else at
+    its last space, else at the limit."""
+    start = 0
+    while len(paragraph) - start > WINDOW_CHARS:
+        limit = start + WINDOW_CHARS
+        ends = [m.end() for m in _LIKELY_END.finditer(paragraph, start + WINDOW_CHARS // 2, limit)]
+        cut = ends[-1] if ends else paragraph.rfind(" ", start + 1, limit) + 1 or limit
+        yield paragraph[start:cut]
+        start = cut
+    yield paragraph[start:]
+
+
 def split_sentences(paragraph: str) -> list[str]:
     """The sentences of one paragraph, stripped, none empty, none lost."""
     paragraph = paragraph.strip()
     if not paragraph:
         return []
-    sentences = _reattach_closing_quotes(
-        [piece for segment in _segment(paragraph) for piece in _split_quotation(segment)]
+    return _reattach_closing_quotes(
+        [sentence for window in windows(paragraph) for sentence in _split_window(window)]
     )
-    # pySBD rewrites some odd inputs; if its pieces do not add up to the paragraph, keep the
-    # paragraph whole (the length limit still applies) rather than lose or invent text.
-    if _squeeze("".join(sentences)) != _squeeze(paragraph):
-        return [paragraph]
+
+
+def _split_window(text: str) -> list[str]:
+    text = text.strip()
+    if not text:
+        return []
+    sentences = [piece for segment in _segment(text) for piece in _split_quotation(segment)]
+    # pySBD rewrites some odd inputs; if its pieces do not add up to the text, keep the text
+    # whole (the length limit still applies) rather than lose or invent text.
+    if _squeeze("".join(sentences)) != _squeeze(text):
+        return [text]
     return sentences
 
 

@@ -1,3 +1,6 @@
+import contextlib
+import io
+import tracemalloc
 import zipfile
 from pathlib import Path
 
@@ -5,8 +8,23 @@ import docx
 import pytest
 
 from tests.conftest import DATA
-from workers.errors import EmptyArticleError, UndecodableError, UnsupportedFormatError
-from workers.pipeline.reading import read_bytes, read_path, read_text
+from workers.errors import (
+    ArticleTooLargeError,
+    EmptyArticleError,
+    UndecodableError,
+    UnsupportedFormatError,
+)
+from workers.pipeline.article import SourceFile
+from workers.pipeline.reading import (
+    DOCX_BODY,
+    DOCX_MAX_INFLATED_BYTES,
+    HTML_MAX_TAGS,
+    SAMPLE_CHARS,
+    read_bytes,
+    read_path,
+    read_text,
+    sample_text,
+)
 
 DUTCH = "De NAVO en Rusland praten opnieuw over de veiligheid in Europa."
 
@@ -107,3 +125,72 @@ def test_markdown_blocks_become_paragraphs() -> None:
         "Reactie",
         "De waterschappen zijn blij.",
     ]
+
+
+def docx_with_empty_paragraphs(count: int) -> bytes:
+    """A small .docx whose body holds `count` empty paragraphs: a few hundred KB zipped."""
+    buffer = io.BytesIO()
+    docx.Document().save(buffer)
+    body = (
+        '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>'
+        '<w:document xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main">'
+        "<w:body>" + "<w:p/>" * count + "</w:body></w:document>"
+    ).encode()
+    out = io.BytesIO()
+    with zipfile.ZipFile(buffer) as source, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as z:
+        for item in source.infolist():
+            z.writestr(item.filename, body if item.filename == DOCX_BODY else source.read(item))
+    return out.getvalue()
+
+
+def test_a_docx_holding_millions_of_paragraphs_is_refused_before_unpacking() -> None:
+    data = docx_with_empty_paragraphs(2_000_000)
+    assert len(data) < 500_000
+    peak = []
+    tracemalloc.start()
+    try:
+        with pytest.raises(ArticleTooLargeError, match="more than 20,000 paragraphs"):
+            sample_text(SourceFile("bomb.docx", data))
+        with pytest.raises(ArticleTooLargeError):
+            read_bytes(data, "bomb.docx")
+        peak.append(tracemalloc.get_traced_memory()[1])
+    finally:
+        tracemalloc.stop()
+    assert peak[0] < 50_000_000, "streamed: memory stays bounded"
+
+
+def test_a_docx_that_unpacks_into_too_much_is_refused() -> None:
+    buffer = io.BytesIO()
+    docx.Document().save(buffer)
+    out = io.BytesIO()
+    with zipfile.ZipFile(buffer) as source, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as z:
+        for item in source.infolist():
+            z.writestr(item.filename, source.read(item))
+        z.writestr("word/media/huge.bin", b"\0" * (DOCX_MAX_INFLATED_BYTES + 1))
+    with pytest.raises(ArticleTooLargeError, match="unpacks into"):
+        sample_text(SourceFile("zip-bomb.docx", out.getvalue()))
+
+
+def test_html_with_too_many_tags_is_refused() -> None:
+    page = b"<html><body>" + b"<span>woord</span>" * (HTML_MAX_TAGS // 2 + 1) + b"</body></html>"
+    with pytest.raises(ArticleTooLargeError, match="HTML tags"):
+        sample_text(SourceFile("page.html", page))
+    with pytest.raises(ArticleTooLargeError, match="HTML tags"):
+        read_bytes(page, "page.html")
+
+
+def test_html_nested_deeper_than_the_parser_follows_is_refused() -> None:
+    nested = b"<div>" * 40_000 + b"<p>De minister zei dat er plannen komen.</p>"
+    page = b"<html><body>" + nested + b"</div>" * 40_000 + b"</body></html>"
+    with pytest.raises(ArticleTooLargeError, match="deeper than the parser follows"):
+        sample_text(SourceFile("deep.html", page))
+    with contextlib.suppress(EmptyArticleError):  # the reader itself never crashes on it
+        read_bytes(page, "deep.html")
+
+
+def test_samples_are_bounded_and_come_from_the_text() -> None:
+    text = "De NAVO praat met Rusland. " * 10_000
+    sample = sample_text(SourceFile("a.txt", text.encode()))
+    assert len(sample) == SAMPLE_CHARS and text.startswith(sample)
+    html_sample = sample_text(SourceFile("nos.html", (DATA / "nos-style.html").read_bytes()))
+    assert "1.500 kilometer aan dijken" in html_sample and "<" not in html_sample

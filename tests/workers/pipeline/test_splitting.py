@@ -4,7 +4,15 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from workers.pipeline.splitting import fit_sentences, fit_to_limit, needs_model, split_sentences
+from workers.pipeline import splitting
+from workers.pipeline.splitting import (
+    WINDOW_CHARS,
+    fit_sentences,
+    fit_to_limit,
+    needs_model,
+    split_sentences,
+    windows,
+)
 
 
 def squeeze(text: str) -> str:
@@ -111,3 +119,29 @@ def test_fitted_pieces_fit_and_keep_everything(sentences: list[str], limit: int)
     assert squeeze("".join(fitted)) == squeeze("".join(sentences))
     for piece, count in zip(fitted, count_words(fitted), strict=True):
         assert count <= limit or len(piece) <= 1
+
+
+def test_a_megabyte_without_a_sentence_end_is_split_in_linear_time(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """pySBD only ever sees windows of bounded length, so its quadratic cost stays bounded
+    per window and the whole split is linear in the text."""
+    seen: list[int] = []
+    real = splitting._segment
+    monkeypatch.setattr(splitting, "_segment", lambda text: seen.append(len(text)) or real(text))
+    paragraph = " ".join(f"woord{i}" for i in range(150_000))  # about 1 MB, no full stop
+    assert len(paragraph) > 1_000_000
+    sentences = split_sentences(paragraph)
+    assert " ".join(sentences) == paragraph, "nothing lost, nothing invented"
+    assert max(seen) <= WINDOW_CHARS
+    assert len(seen) <= 2 * len(paragraph) // WINDOW_CHARS + 2
+
+
+def test_windows_are_cut_after_a_sentence_end_when_there_is_one() -> None:
+    sentence = "De minister zei dinsdag dat er nieuwe plannen komen voor de dijken. "
+    paragraph = sentence * 200
+    pieces = list(windows(paragraph))
+    assert "".join(pieces) == paragraph
+    assert all(len(p) <= WINDOW_CHARS for p in pieces)
+    assert all(p.endswith("dijken. ") for p in pieces[:-1]), "cut between sentences"
+    assert split_sentences(paragraph) == [sentence.strip()] * 200
