@@ -185,3 +185,13 @@ def app(redis_url: str, tiny_models: TinyModels) -> Flask:
 @pytest.fixture
 def client(app: Flask) -> FlaskClient:
     return app.test_client()
+
+
+def run_queued_job(job_id: str, settings: Settings) -> None:
+    """Run a job here, as a worker would with the job's current message."""
+    from workers.jobs import job_store
+    from workers.tasks import run_job
+
+    job = job_store(settings).get(job_id)
+    assert job is not None and job.delivery is not None
+    run_job(job_id, job.delivery, settings, worker="test")

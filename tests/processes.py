@@ -6,6 +6,7 @@ it, and real `vertaal worker` processes on the tiny models, exactly as a user wo
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import socket
@@ -20,7 +21,7 @@ from pathlib import Path
 import redis
 from werkzeug.serving import make_server
 
-from cli.stack import start_redis
+from cli.stack import queue_options, start_redis
 
 ROOT = Path(__file__).parents[1]
 
@@ -50,9 +51,21 @@ class RedisServer:
     def __init__(self, directory: Path) -> None:
         self.port = free_port()
         self.url = f"redis://127.0.0.1:{self.port}/0"
+        self.directory = directory
         self.next_database = 1
-        # The same start as `vertaal up` uses, on a port of its own.
-        self.process = start_redis(self.url, directory, databases=self.DATABASES)
+        self.process = self._start()
+
+    def _start(self) -> subprocess.Popen[bytes]:
+        # The same start as `vertaal up` uses for its queue, on a port of its own.
+        return start_redis(self.url, self.directory, queue_options("1gb"), databases=self.DATABASES)
+
+    def kill(self) -> None:
+        """SIGKILL: no shutdown, no last save; only what the append-only file holds survives."""
+        self.process.kill()
+        self.process.wait(timeout=10)
+
+    def restart(self) -> None:
+        self.process = self._start()
 
     def client(self) -> redis.Redis:
         return redis.Redis.from_url(self.url)
@@ -82,12 +95,20 @@ class Worker:
             cwd=ROOT,
             stdout=self.handle,
             stderr=subprocess.STDOUT,
+            start_new_session=True,  # its own process group: `kill_all` takes the children too
         )
         wait_for(lambda: b"ready." in log.read_bytes() or self.process.poll() is not None, 60,
                  "the worker to start")  # fmt: skip
         if self.process.poll() is not None:
             self.handle.close()
             raise RuntimeError(f"worker exited:\n{log.read_text()}")
+
+    def kill_all(self) -> None:
+        """SIGKILL to the worker and all its processes at once, as a crashed host would."""
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(self.process.pid, signal.SIGKILL)
+        self.process.wait(timeout=10)
+        self.handle.close()
 
     def stop(self) -> None:
         if self.process.poll() is None:
@@ -97,6 +118,8 @@ class Worker:
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait()
+        with contextlib.suppress(ProcessLookupError):  # no child outlives its test
+            os.killpg(self.process.pid, signal.SIGKILL)
         self.handle.close()
 
 

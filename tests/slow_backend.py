@@ -1,7 +1,7 @@
 """A deliberately slow backend, for time-limit tests: every batch takes TEST_BATCH_SECONDS.
 
 Run as `python -m tests.slow_backend worker ...`: the `vertaal` command with this backend
-registered as `slow` (VERTAAL_ENGINE=slow). With TEST_IGNORE_SOFT_LIMIT=1 a batch also blocks
+registered as `slow` (VERTAAL_ENGINE=slow). With TEST_IGNORE_SOFT_LIMIT=1 a batch also ignores
 the soft time limit's signal, as a stuck native call would, so only the hard limit stops it.
 """
 
@@ -31,8 +31,8 @@ class SlowGenerator:
         self.stubborn = os.environ.get("TEST_IGNORE_SOFT_LIMIT") == "1"
 
     def generate(self, texts: Sequence[str], **settings: int) -> list[str]:
-        if self.stubborn:  # billiard's soft time limit is SIGUSR1
-            signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGUSR1})
+        if self.stubborn:  # billiard's soft time limit is SIGUSR1, to any of the threads
+            signal.signal(signal.SIGUSR1, signal.SIG_IGN)
         time.sleep(self.seconds)
         return ["Slow words." for _ in texts]
 

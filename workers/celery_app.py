@@ -55,7 +55,8 @@ def create_celery(settings: Settings) -> Celery:
         # Fail a publish fast (the API then answers 503) instead of retrying for seconds.
         task_publish_retry_policy={"max_retries": 1, "interval_start": 0, "interval_step": 0.5},
         broker_connection_retry_on_startup=True,
-        # A job still running when the broker connection drops will be redelivered; stop it.
+        # A job still running when the broker connection drops is stopped; its lease lapses
+        # and the sweeper queues it again under a new delivery.
         worker_cancel_long_running_tasks_on_connection_loss=True,
         task_default_queue=QUEUE,
         worker_hijack_root_logger=False,
@@ -68,3 +69,9 @@ def settings_of(app: Celery) -> Settings:
     settings = app.conf.vertaal_settings
     assert isinstance(settings, Settings)
     return settings
+
+
+def send_job(app: Celery, job_id: str, delivery: str, queue: str = QUEUE) -> None:
+    """Queue one delivery of a job. The message's task id is the delivery id, so the sweeper
+    can tell whether a queued job's message is still in the broker."""
+    app.send_task(TASK_NAME, args=[job_id, delivery], task_id=delivery, queue=queue)

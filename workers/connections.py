@@ -23,6 +23,12 @@ RedisUnavailable = (redis.ConnectionError, redis.TimeoutError, redis.BusyLoading
 def redis_client(url: str) -> redis.Redis:
     """One client (with its connection pool) per URL and process; redis-py re-creates the
     pool's connections after a fork, so prefork worker children can share this."""
+    return new_redis_client(url)
+
+
+def new_redis_client(url: str) -> redis.Redis:
+    """A client with a pool of its own: for a thread of a worker's main process, whose pool
+    its prefork children must never inherit mid-use."""
     return redis.Redis.from_url(
         url,
         socket_connect_timeout=CONNECT_TIMEOUT,

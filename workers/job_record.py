@@ -40,11 +40,14 @@ class JobOptions:
 
 @dataclass(frozen=True)
 class Progress:
-    """Sentences translated (or summary steps) of the total, in the named stage."""
+    """Sentences translated (or summary steps) of the total, in the named stage, during the
+    `attempt`-th start of the job (0 while it has not started; a job whose worker died is
+    queued again and starts over, with the next attempt)."""
 
     done: int = 0
     total: int = 0
     stage: str = "queued"
+    attempt: int = 0
 
 
 @dataclass(frozen=True)
@@ -66,6 +69,15 @@ class JobRecord:
     filename: str | None = None
     dedupe_key: str | None = None
     attempts: int = 0
+    # The id of the message that may run the job now; older messages are skipped.
+    delivery: str | None = None
+    # Where the cache holds the result the job points at (`result` is then read from there).
+    result_key: str | None = None
+
+    @property
+    def result_gone(self) -> bool:
+        """Done, but the cached result it points at was evicted."""
+        return self.status is JobStatus.DONE and self.result is None
 
     def view(self, self_link: str) -> JobView:
         return JobView(

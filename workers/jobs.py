@@ -1,12 +1,19 @@
 """Job records in Redis: the one source of truth for a job's status, shared by API and worker.
 
 Celery reports PENDING for ids it has never seen, so Vertaal keeps its own record per job, a
-Redis hash with a TTL. Status changes go through one Lua script that only moves a job from the
-statuses it names, so a cancel and a worker's progress write can never undo each other.
+Redis hash with a TTL. Every move is one Lua script (`workers/job_scripts.py`) that checks the
+job's status first, so a cancel and a worker's progress write can never undo each other.
+
+Each message sent for a job carries a delivery id, and only the job's current delivery may
+run it: a worker that starts it takes a lease, renewed while it works. A job whose lease runs
+out (its worker died: child, whole worker, host, or the broker lost the message) is queued
+again under a new delivery by the sweeper, and a stale message that turns up later is
+skipped. Attempts count every start, so an article that keeps killing its worker fails.
 
 `JobStore.end` is the one place where a job reaches a final status (done, failed, cancelled),
-whoever ends it (worker, API, web page): it records the status, drops the job's input and its
-dedupe claim, and announces the ended job to the store's listeners (metrics, webhooks, logs).
+whoever ends it (worker, sweeper, API, web page, cache hit): it records the status, drops the
+job's input, lease and dedupe claim, appends the end to the `vertaal:job-ends` stream, and
+announces the ended job to the store's listeners (logs; metrics and webhooks subscribe too).
 """
 
 from __future__ import annotations
@@ -14,18 +21,20 @@ from __future__ import annotations
 import json
 import logging
 import re
+import time
 import uuid
 import zlib
 from collections.abc import Callable, Sequence
-from dataclasses import asdict
+from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 import redis
 
+from workers import job_scripts
+from workers.cache import ResultCache
 from workers.connections import redis_client
 from workers.job_record import (
-    ACTIVE,
     FINAL,
     JobError,
     JobOptions,
@@ -33,7 +42,7 @@ from workers.job_record import (
     JobStatus,
     Progress,
 )
-from workers.pipeline.article import RawDocument, Result
+from workers.pipeline.article import Result, SourceFile
 from workers.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -41,27 +50,11 @@ log = logging.getLogger(__name__)
 KEY_PREFIX = "vertaal:job:"
 JOB_ID = re.compile(r"[0-9a-f]{32}")
 DEDUPE_PREFIX = "vertaal:inflight:"
-
-# KEYS[1]: job hash. ARGV[1]: comma-separated statuses the job may be in; the rest: field/value
-# pairs to set. Returns the status found (or false when the job does not exist), and whether
-# the fields were set.
-_TRANSITION = """
-local status = redis.call('HGET', KEYS[1], 'status')
-if not status then return {false, 0} end
-for allowed in string.gmatch(ARGV[1], '[^,]+') do
-  if allowed == status then
-    redis.call('HSET', KEYS[1], unpack(ARGV, 2))
-    return {status, 1}
-  end
-end
-return {status, 0}
-"""
-# Delete a dedupe claim only if it still names this job.
-_RELEASE = """
-if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
-return 0
-"""
-
+LEASES = "vertaal:leases"
+JOB_ENDS = "vertaal:job-ends"
+JOB_ENDS_KEPT = 10_000
+# A job whose article kills its worker this many times fails instead of looping.
+MAX_ATTEMPTS = 3
 
 # Called with each job that has just ended (metrics, webhooks, logs subscribe here).
 JobListener = Callable[[JobRecord], None]
@@ -71,9 +64,17 @@ def _now() -> str:
     return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
-def _final_progress(result: Result) -> Progress:
+def _ms() -> int:
+    return int(time.time() * 1000)
+
+
+def new_delivery() -> str:
+    return uuid.uuid4().hex
+
+
+def _final_progress(result: Result, attempt: int) -> Progress:
     total = sum(len(p) for p in result.source.paragraphs) + (1 if result.source.title else 0)
-    return Progress(total, total, "done")
+    return Progress(total, total, "done", attempt)
 
 
 def _pack(value: Any) -> bytes:
@@ -84,48 +85,75 @@ def _unpack(data: bytes) -> Any:
     return json.loads(zlib.decompress(data))
 
 
+def _text(data: dict[str, bytes], name: str) -> str | None:
+    value = data.get(name)
+    return value.decode() or None if value else None
+
+
+@dataclass(frozen=True)
+class Start:
+    """What a delivery found when it tried to start its job."""
+
+    outcome: str  # running, stale, exhausted, gone, or a final status
+    attempt: int
+
+
 class JobStore:
     """Create, read and move job records; every method is one or two Redis round trips."""
 
     def __init__(
-        self, client: redis.Redis, ttl: int, listeners: Sequence[JobListener] = ()
+        self,
+        client: redis.Redis,
+        ttl: int,
+        listeners: Sequence[JobListener] = (),
+        *,
+        results: ResultCache | None = None,
     ) -> None:
         self.redis = client
         self.ttl = ttl
         self.listeners = list(listeners)
-        self._transition = client.register_script(_TRANSITION)
-        self._release = client.register_script(_RELEASE)
+        # Where results that jobs point at live (the cache): a job never copies one.
+        self.results = results
+        self._scripts = {
+            name: client.register_script(getattr(job_scripts, name))
+            for name in ("START", "RENEW", "EXPIRE", "REDELIVER", "END", "RELEASE")
+        }
 
     @staticmethod
     def _key(job_id: str) -> str:
         return KEY_PREFIX + job_id
 
+    def _run(self, script: str, job_id: str, *args: Any, keys: Sequence[str] = ()) -> Any:
+        return self._scripts[script](keys=[self._key(job_id), *keys], args=list(args))
+
     def create(
         self,
-        document: RawDocument,
+        source: SourceFile,
         options: JobOptions,
         *,
         filename: str | None = None,
         dedupe_key: str | None = None,
         keep_input: bool = True,
+        check_after: float = 60.0,
     ) -> JobRecord:
-        """A new queued job, holding its input unless `keep_input` is false (a job about to be
-        ended at once, from the cache)."""
+        """A new queued job with its first delivery id, holding its input unless `keep_input`
+        is false (a job about to be ended at once, from the cache). After `check_after`
+        seconds the sweeper makes sure its message is still in the broker."""
         now = _now()
-        status = JobStatus.QUEUED
         job = JobRecord(
             id=uuid.uuid4().hex,
-            status=status,
+            status=JobStatus.QUEUED,
             created_at=now,
             updated_at=now,
             options=options,
-            progress=Progress(stage=status.value),
+            progress=Progress(stage="queued"),
             filename=filename,
             dedupe_key=dedupe_key,
+            delivery=new_delivery(),
         )
         fields: dict[str, Any] = {
             "id": job.id,
-            "status": status.value,
+            "status": job.status.value,
             "created_at": now,
             "updated_at": now,
             "options": json.dumps(asdict(options)),
@@ -133,12 +161,15 @@ class JobStore:
             "filename": filename or "",
             "dedupe_key": dedupe_key or "",
             "attempts": 0,
+            "delivery": job.delivery,
+            "input_name": source.name,
         }
         with self.redis.pipeline() as pipe:
             pipe.hset(self._key(job.id), mapping=fields)
             pipe.expire(self._key(job.id), self.ttl)
             if keep_input:
-                pipe.set(self._key(job.id) + ":input", _pack(asdict(document)), ex=self.ttl)
+                pipe.set(self._key(job.id) + ":input", zlib.compress(source.data, 1), ex=self.ttl)
+                pipe.zadd(LEASES, {job.id: _ms() + int(check_after * 1000)})
             pipe.execute()
         return job
 
@@ -148,9 +179,13 @@ class JobStore:
             return None
         raw = self.redis.hgetall(self._key(job_id))
         if b"id" not in raw:
-            return None  # unknown, or only the `attempts` counter a late delivery recreated
+            return None
         data = {k.decode(): v for k, v in raw.items()}
         error = json.loads(data["error"]) if data.get("error") else None
+        result_key = _text(data, "result_key")
+        result = Result.from_dict(_unpack(data["result"])) if data.get("result") else None
+        if result_key and self.results is not None:
+            result = self.results.get(result_key)
         return JobRecord(
             id=data["id"].decode(),
             status=JobStatus(data["status"].decode()),
@@ -159,47 +194,79 @@ class JobStore:
             options=JobOptions(**json.loads(data["options"])),
             progress=Progress(**json.loads(data["progress"])),
             error=JobError(**error) if error else None,
-            result=Result.from_dict(_unpack(data["result"])) if data.get("result") else None,
-            filename=data["filename"].decode() or None,
-            dedupe_key=data["dedupe_key"].decode() or None,
-            attempts=int(data["attempts"]),
+            result=result,
+            result_key=result_key,
+            filename=_text(data, "filename"),
+            dedupe_key=_text(data, "dedupe_key"),
+            attempts=int(data.get("attempts", b"0")),
+            delivery=_text(data, "delivery"),
         )
 
     def delete(self, job_id: str) -> None:
-        self.redis.delete(self._key(job_id), self._key(job_id) + ":input")
+        with self.redis.pipeline() as pipe:
+            pipe.delete(self._key(job_id), self._key(job_id) + ":input")
+            pipe.zrem(LEASES, job_id)
+            pipe.execute()
 
-    def get_input(self, job_id: str) -> RawDocument | None:
-        data = self.redis.get(self._key(job_id) + ":input")
-        return RawDocument(**_unpack(data)) if data else None
-
-    def _move(
-        self, job_id: str, allowed: tuple[JobStatus, ...], **fields: Any
-    ) -> tuple[JobStatus | None, bool]:
-        pairs: list[Any] = []
-        for name, value in {**fields, "updated_at": _now()}.items():
-            pairs += [name, value]
-        found, changed = self._transition(
-            keys=[self._key(job_id)], args=[",".join(s.value for s in allowed), *pairs]
-        )
-        return (JobStatus(found.decode()) if found else None), bool(changed)
-
-    def start(self, job_id: str, worker: str) -> bool:
-        """Mark the job running (again, after a redelivery); False if it is no longer active."""
-        progress = json.dumps(asdict(Progress(stage="starting")))
-        return self._move(job_id, ACTIVE, status=JobStatus.RUNNING.value, worker=worker,
-                          progress=progress)[1]  # fmt: skip
-
-    def add_attempt(self, job_id: str) -> int:
-        return int(self.redis.hincrby(self._key(job_id), "attempts", 1))
-
-    def record_progress(self, job_id: str, progress: Progress) -> JobStatus | None:
-        """Store progress while running; returns the job's status so callers see a cancel."""
-        status, _ = self._move(job_id, (JobStatus.RUNNING,), progress=json.dumps(asdict(progress)))
-        return status
+    def get_input(self, job_id: str) -> SourceFile | None:
+        with self.redis.pipeline() as pipe:
+            pipe.hget(self._key(job_id), "input_name")
+            pipe.get(self._key(job_id) + ":input")
+            name, data = pipe.execute()
+        return SourceFile(name.decode(), zlib.decompress(data)) if name and data else None
 
     def status(self, job_id: str) -> JobStatus | None:
         value = self.redis.hget(self._key(job_id), "status")
         return JobStatus(value.decode()) if value else None
+
+    # --- a worker's side: start, progress and lease, for one delivery ---------------------
+
+    def start(self, job_id: str, delivery: str, worker: str, *, lease: float, cap: int) -> Start:
+        """Claim the job for this delivery and count the attempt (see job_scripts.START)."""
+        outcome, attempt = self._run(
+            "START", job_id, delivery, _ms(), int(lease * 1000), cap, worker, _now(), job_id,
+            keys=[LEASES],
+        )  # fmt: skip
+        return Start(outcome.decode(), int(attempt))
+
+    def renew(
+        self, job_id: str, delivery: str, *, lease: float, progress: Progress | None = None
+    ) -> str:
+        """Extend the lease (storing `progress`); the status found, or "stale" when another
+        delivery has taken over: either way, anything but "running" means stop."""
+        found = self._run(
+            "RENEW", job_id, delivery, _ms() + int(lease * 1000), job_id,
+            json.dumps(asdict(progress)) if progress else "", _now(), keys=[LEASES],
+        )  # fmt: skip
+        return str(found.decode())
+
+    # --- the sweeper's side ----------------------------------------------------------------
+
+    def due(self, limit: int = 100) -> list[str]:
+        """Jobs whose lease (or queued-message check) is due."""
+        return [j.decode() for j in self.redis.zrangebyscore(LEASES, "-inf", _ms(), 0, limit)]
+
+    def expire(self, job_id: str, *, check_after: float, cap: int) -> tuple[str, str]:
+        """See job_scripts.EXPIRE: what to do about a job whose entry is due."""
+        outcome, delivery = self._run(
+            "EXPIRE", job_id, _ms(), job_id, new_delivery(), _ms() + int(check_after * 1000),
+            cap, _now(), keys=[LEASES],
+        )  # fmt: skip
+        return outcome.decode(), delivery.decode()
+
+    def recheck_later(self, job_id: str, after: float) -> None:
+        self.redis.zadd(LEASES, {job_id: _ms() + int(after * 1000)}, xx=True)
+
+    def redeliver(self, job_id: str, old: str, *, check_after: float) -> str | None:
+        """A new delivery id for a queued job whose message is lost; None if it moved."""
+        delivery = new_delivery()
+        moved = self._run(
+            "REDELIVER", job_id, old, delivery, _ms() + int(check_after * 1000), job_id, _now(),
+            keys=[LEASES],
+        )  # fmt: skip
+        return delivery if moved else None
+
+    # --- the end ---------------------------------------------------------------------------
 
     def end(
         self,
@@ -207,29 +274,44 @@ class JobStore:
         status: JobStatus,
         *,
         result: Result | None = None,
+        result_key: str | None = None,
         error: JobError | None = None,
     ) -> bool:
-        """Move an active job to its final `status`: done with its `result`, failed with its
+        """Move an active job to its final `status`: done with its `result` (stored in the
+        job, or, with `result_key`, pointed at where the cache holds it), failed with its
         `error`, or cancelled. False (and nothing announced) when the job was not active."""
         if status not in FINAL or (status is JobStatus.DONE) != (result is not None):
             raise ValueError(f"cannot end a job as {status} with result={result is not None}")
         if (status is JobStatus.FAILED) != (error is not None):
             raise ValueError("a failed job needs an error, and only a failed job has one")
-        fields: dict[str, Any] = {"status": status.value}
+        fields: list[Any] = []
         if result is not None:
-            fields["result"] = _pack(result.to_dict())
-            fields["progress"] = json.dumps(asdict(_final_progress(result)))
+            attempts = int(self.redis.hget(self._key(job_id), "attempts") or 0)
+            stored = (
+                ("result_key", result_key) if result_key else ("result", _pack(result.to_dict()))
+            )
+            fields += [*stored, "progress", json.dumps(asdict(_final_progress(result, attempts)))]
         if error is not None:
-            fields["error"] = json.dumps(asdict(error))
-        _, changed = self._move(job_id, ACTIVE, **fields)
-        if not changed:
+            fields += ["error", json.dumps(asdict(error))]
+        ended = self._run(
+            "END", job_id, status.value, job_id, _now(), JOB_ENDS_KEPT, *fields,
+            keys=[self._key(job_id) + ":input", LEASES, JOB_ENDS],
+        )  # fmt: skip
+        if not ended:
             return False
-        dedupe_key = self.redis.hget(self._key(job_id), "dedupe_key")
-        self.redis.delete(self._key(job_id) + ":input")
-        if dedupe_key:
-            self.release(dedupe_key.decode(), job_id)
         self._announce(job_id)
         return True
+
+    def fail(self, job_id: str, code: str, message: str) -> bool:
+        return self.end(job_id, JobStatus.FAILED, error=JobError(code, message))
+
+    def fail_worker_lost(self, job_id: str) -> bool:
+        return self.fail(
+            job_id,
+            "worker_lost",
+            f"the worker process died {MAX_ATTEMPTS} times while translating this article "
+            "(out of memory?); it will not be retried",
+        )
 
     def _announce(self, job_id: str) -> None:
         job = self.get(job_id) if self.listeners else None
@@ -241,9 +323,12 @@ class JobStore:
             except Exception:  # a listener's failure must never undo or block the job's end
                 log.exception("a job-end listener failed for job %s", job_id)
 
+    # --- one job per identical active submission -------------------------------------------
+
     def claim(self, dedupe_key: str, job_id: str) -> str | None:
         """Register `job_id` as the job for this input; returns the id of an existing active
-        job for the same input instead, if there is one."""
+        job for the same input instead, if there is one whose worker is alive. A job whose
+        lease has run out is never joined: its worker is gone."""
         key = DEDUPE_PREFIX + dedupe_key
         for _ in range(3):
             if self.redis.set(key, job_id, nx=True, ex=self.ttl):
@@ -251,14 +336,19 @@ class JobStore:
             holder = self.redis.get(key)
             if holder is None:
                 continue  # released in between: try again
-            existing = self.status(holder.decode())
-            if existing in ACTIVE:
+            if self._joinable(holder.decode()):
                 return str(holder.decode())
-            self._release(keys=[key], args=[holder])  # a stale claim: its job is gone or over
+            self.release(dedupe_key, holder.decode())  # over, gone, or its worker died
         return None
 
+    def _joinable(self, job_id: str) -> bool:
+        status, lease_until = self.redis.hmget(self._key(job_id), ["status", "lease_until"])
+        if status == b"queued":
+            return True
+        return status == b"running" and int(lease_until or 0) > _ms()
+
     def release(self, dedupe_key: str, job_id: str) -> None:
-        self._release(keys=[DEDUPE_PREFIX + dedupe_key], args=[job_id])
+        self._scripts["RELEASE"](keys=[DEDUPE_PREFIX + dedupe_key], args=[job_id])
 
 
 def log_job_end(job: JobRecord) -> None:
@@ -273,4 +363,9 @@ def job_end_listeners(settings: Settings) -> list[JobListener]:
 
 def job_store(settings: Settings) -> JobStore:
     """The job store every door uses, with the listeners that hear of each job's end."""
-    return JobStore(redis_client(settings.redis_url), settings.job_ttl, job_end_listeners(settings))
+    return JobStore(
+        redis_client(settings.redis_url),
+        settings.job_ttl,
+        job_end_listeners(settings),
+        results=ResultCache(redis_client(settings.cache_redis_url()), settings.cache_ttl),
+    )

@@ -78,7 +78,22 @@ class Settings(BaseSettings):
         "redis://127.0.0.1:6379/0", description="Redis for the job queue and job records."
     )
     cache_url: str | None = Field(
-        None, description="Redis for cached results; unset = the same server as the queue."
+        None,
+        description="Redis for cached results; unset = the queue's server (keep them apart in "
+        "production: the queue never evicts, the cache must).",
+    )
+    queue_memory: str = Field(
+        "256mb", description="`vertaal up` and docker-compose: the queue Redis's maxmemory."
+    )
+    cache_memory: str = Field(
+        "512mb", description="`vertaal up` and docker-compose: the cache Redis's maxmemory."
+    )
+    queue_high_water: float = Field(
+        0.8,
+        gt=0,
+        le=1,
+        description="Refuse new jobs (503 queue_full) once the queue Redis uses this share of "
+        "its maxmemory; the rest stays free for the jobs already accepted.",
     )
     cache_ttl: int = Field(30 * 86400, ge=60, description="Seconds a cached result is kept.")
     job_ttl: int = Field(86400, ge=60, description="Seconds a job record is kept.")
@@ -101,11 +116,23 @@ class Settings(BaseSettings):
     visibility_timeout: int = Field(
         7200, ge=10, description="Seconds before Redis redelivers an unacknowledged job."
     )
+    # A running job holds a lease its worker renews; once it lapses (the worker died) the
+    # sweeper queues the job again. Detection takes at most lease + sweep seconds.
+    lease_seconds: float = Field(
+        60, ge=1, description="Seconds a running job's lease lasts without being renewed."
+    )
+    sweep_seconds: float = Field(
+        10, gt=0, description="Seconds between a worker's checks for lapsed leases."
+    )
+    heartbeat_seconds: float = Field(
+        5, gt=0, description="Seconds between a worker's heartbeats; 3 missed = not ready."
+    )
 
     # Web server.
     host: str = Field("127.0.0.1", description="Address `vertaal serve` listens on.")
     port: int = Field(8000, ge=1, le=65535, description="Port `vertaal serve` listens on.")
     web_processes: int = Field(2, ge=1, description="gunicorn worker processes.")
+    web_threads: int = Field(4, ge=1, description="Threads per gunicorn worker process.")
     secret_key: str | None = Field(
         None, description="Signs the web form's session; unset = one generated and kept in Redis."
     )

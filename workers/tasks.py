@@ -1,8 +1,8 @@
-"""The Celery task: load the job, run the pipeline, write progress and the result.
+"""The Celery task: claim the job for this delivery, run the pipeline under a lease, end it.
 
 Everything about translating lives in `workers.pipeline`; this module only moves a job record
-through its statuses. Delivery is at-least-once (acks_late), so a job that is no longer active
-when its message arrives is skipped.
+through its statuses. Delivery is at-least-once (acks_late), and a message may arrive after
+the sweeper gave its job a new delivery: only the job's current delivery runs it.
 """
 
 from __future__ import annotations
@@ -10,30 +10,32 @@ from __future__ import annotations
 import functools
 import logging
 import os
+import threading
 import time
 from dataclasses import replace
 from typing import Any
 
 import redis
+from billiard.exceptions import Terminated, WorkerLostError
 from celery import Task, shared_task
 from celery.exceptions import SoftTimeLimitExceeded, TimeLimitExceeded
 
-from workers.cache import ResultCache, SentenceCache, article_key
+from workers.cache import ResultCache, SentenceCache, article_key, content_digest
 from workers.celery_app import TASK_NAME, settings_of
-from workers.connections import redis_client
+from workers.connections import RedisUnavailable, redis_client
 from workers.engines.factory import load_engines
 from workers.engines.signature import worker_signature
 from workers.errors import CancelledError, VertaalError
-from workers.job_record import ACTIVE, JobError, JobStatus, Progress
-from workers.jobs import JobStore, job_store
+from workers.job_record import JobStatus, Progress
+from workers.jobs import MAX_ATTEMPTS, JobStore, job_store
+from workers.pipeline.article import Result, SourceFile
+from workers.pipeline.reading import read_source
 from workers.pipeline.run import RunOptions, translate_article
 from workers.settings import Settings
 
 log = logging.getLogger(__name__)
 
-# A job whose article kills its worker process this many times fails instead of looping.
-MAX_ATTEMPTS = 3
-# At most one progress write per second; a batch is checked for cancellation every time.
+# At most one progress write per second; the lease is checked at every batch.
 PROGRESS_INTERVAL = 1.0
 
 
@@ -42,24 +44,52 @@ def cached_signature(settings: Settings) -> dict[str, Any]:
     return worker_signature(settings)
 
 
-class ProgressReporter:
-    """The pipeline's progress callback: throttled writes, and a cancel check every batch."""
+class Lease:
+    """Holds a running job's lease: renewed by a thread while the pipeline works (a batch
+    may take longer than the lease), and at each progress report, which it also stores.
+    Once the job is no longer this delivery's to run (cancelled, or given to a new delivery
+    after this one was thought dead), the next report raises CancelledError."""
 
-    def __init__(self, store: JobStore, job_id: str) -> None:
-        self.store = store
-        self.job_id = job_id
-        self.last_write = 0.0
-        self.last_stage = ""
+    def __init__(
+        self, store: JobStore, job_id: str, delivery: str, seconds: float, attempt: int
+    ) -> None:
+        self.store, self.job_id, self.delivery, self.seconds = store, job_id, delivery, seconds
+        self.attempt = attempt
+        self.found = "running"
+        self.last_write, self.last_stage = 0.0, ""
+        self.stopped = threading.Event()
+        self.keeper = threading.Thread(target=self._keep, name=f"lease-{job_id}", daemon=True)
+
+    def __enter__(self) -> Lease:
+        self.keeper.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stopped.set()
+        self.keeper.join(timeout=5)
+
+    def _renew(self, progress: Progress | None = None) -> None:
+        try:
+            self.found = self.store.renew(
+                self.job_id, self.delivery, lease=self.seconds, progress=progress
+            )
+        except RedisUnavailable as error:  # keep working; the lease may lapse meanwhile
+            log.warning("could not renew the lease of job %s: %s", self.job_id, error)
+
+    def _keep(self) -> None:
+        while not self.stopped.wait(self.seconds / 3):
+            self._renew()
 
     def __call__(self, done: int, total: int, stage: str) -> None:
         now = time.monotonic()
-        if now - self.last_write >= PROGRESS_INTERVAL or stage != self.last_stage or done == total:
-            status = self.store.record_progress(self.job_id, Progress(done, total, stage))
+        due = now - self.last_write >= PROGRESS_INTERVAL or stage != self.last_stage
+        if due or done == total:
+            self._renew(Progress(done, total, stage, self.attempt))
             self.last_write, self.last_stage = now, stage
         else:
-            status = self.store.status(self.job_id)
-        if status is not JobStatus.RUNNING:
-            raise CancelledError(f"job {self.job_id} is {status or 'gone'}")
+            self._renew()
+        if self.found != "running":
+            raise CancelledError(f"job {self.job_id} is {self.found}")
 
 
 class JobTask(Task):
@@ -68,6 +98,11 @@ class JobTask(Task):
 
     def on_failure(self, exc: Exception, task_id: str, args: Any, kwargs: Any, einfo: Any) -> None:
         settings = settings_of(self.app)
+        if isinstance(exc, WorkerLostError | Terminated):
+            # The process died or was stopped (a kill, the broker connection lost): the job's
+            # lease runs out and the sweeper queues it again, counting the attempt.
+            log.warning("job %s lost its worker process: %s", args[0], exc)
+            return
         if isinstance(exc, TimeLimitExceeded):
             code = "timeout"
             message = f"the article was stopped after {settings.hard_time_limit} seconds"
@@ -80,67 +115,92 @@ class JobTask(Task):
 
 
 @shared_task(name=TASK_NAME, base=JobTask, bind=True)
-def translate_article_task(self: Task, job_id: str) -> None:
-    run_job(job_id, settings_of(self.app), worker=f"{self.request.hostname} pid {os.getpid()}")
+def translate_article_task(self: Task, job_id: str, delivery: str) -> None:
+    worker = f"{self.request.hostname} pid {os.getpid()}"
+    run_job(job_id, delivery, settings_of(self.app), worker=worker)
 
 
-def run_job(job_id: str, settings: Settings, *, worker: str) -> None:
+def run_job(job_id: str, delivery: str, settings: Settings, *, worker: str) -> None:
     store = job_store(settings)
+    started = store.start(job_id, delivery, worker, lease=settings.lease_seconds, cap=MAX_ATTEMPTS)
+    if started.outcome == "exhausted":
+        store.fail_worker_lost(job_id)
+        return
+    if started.outcome != "running":
+        log.info("skipping a message for job %s: it is %s", job_id, started.outcome)
+        return  # expired, over, cancelled while queued, or another delivery is current
+    source = store.get_input(job_id)
     job = store.get(job_id)
-    if job is None or job.status not in ACTIVE:
-        return  # expired, cancelled while queued, or finished by an earlier delivery
-    if store.add_attempt(job_id) > MAX_ATTEMPTS:
-        return fail(
-            store,
-            job_id,
-            "worker_lost",
-            f"the worker process died {MAX_ATTEMPTS} times while translating this article "
-            "(out of memory?); it will not be retried",
-        )
-    document = store.get_input(job_id)
-    if document is None:
-        # Its input key expired or was evicted (a maxmemory policy on the broker's Redis):
-        # fail the job so it releases its dedupe claim rather than stay queued for a day.
+    if source is None or job is None:
+        # Its input key expired or was evicted: fail the job so it releases its dedupe
+        # claim rather than stay queued for a day.
         return fail(
             store, job_id, "input_lost", "the article's text is no longer stored; submit it again"
         )
-    if not store.start(job_id, worker):
-        return
-
     options = replace(
         RunOptions.from_settings(settings),
         summary=job.options.summary,
         check_language=job.options.check_language,
     )
     try:
-        signature = cached_signature(settings)
-        cache_client = redis_client(settings.cache_redis_url())
-        results = ResultCache(cache_client, settings.cache_ttl)
-        key = article_key(signature, document, job.options.summary)
-        sentences = SentenceCache(cache_client, signature["translation"], settings.cache_ttl)
-        engines = load_engines(settings, summary=job.options.summary)
-        result = translate_article(
-            document, engines, options, cache=sentences, on_progress=ProgressReporter(store, job_id)
-        )
+        with Lease(store, job_id, delivery, settings.lease_seconds, started.attempt) as lease:
+            result, sentences, as_signed = _translate(source, options, settings, lease)
     except CancelledError:
-        return  # the API already marked it cancelled; nothing is cached
+        return  # cancelled, or taken over by a new delivery: nothing is cached
     except SoftTimeLimitExceeded:
         return fail(
             store, job_id, "timeout", f"the article took longer than {settings.soft_time_limit} s"
         )
     except VertaalError as error:
         return fail(store, job_id, error.code, str(error))
-    if not store.end(job_id, JobStatus.DONE, result=result):
-        return  # cancelled after the last progress check: its result is not cached either
-    if not engines.as_signed:
+    if not as_signed:
         log.warning("job %s ran on a fallback engine; its result is not cached", job_id)
+        store.end(job_id, JobStatus.DONE, result=result)
+        return
+    key = article_key(cached_signature(settings), content_digest(source), options.summary)
+    _finish(store, job_id, key, result, sentences, settings)
+
+
+def _translate(
+    source: SourceFile, options: RunOptions, settings: Settings, lease: Lease
+) -> tuple[Result, SentenceCache, bool]:
+    signature = cached_signature(settings)
+    sentences = SentenceCache(
+        redis_client(settings.cache_redis_url()), signature["translation"], settings.cache_ttl
+    )
+    document = read_source(source)
+    engines = load_engines(settings, summary=options.summary)
+    result = translate_article(document, engines, options, cache=sentences, on_progress=lease)
+    return result, sentences, engines.as_signed
+
+
+def _finish(
+    store: JobStore,
+    job_id: str,
+    key: str,
+    result: Result,
+    sentences: SentenceCache,
+    settings: Settings,
+) -> None:
+    """Cache the result, then end the job pointing at it (or holding it, when it cannot be
+    cached): a job record never copies a cached result. A job cancelled after its last batch
+    wins, and what it cached is taken back."""
+    results = ResultCache(redis_client(settings.cache_redis_url()), settings.cache_ttl)
+    created = cached = False
+    try:
+        created = results.put(key, result)
+        cached = created or results.has(key)
+    except redis.RedisError as error:  # unreachable, out of memory, read-only replica...
+        log.warning("job %s: its result is not cached: %s", job_id, error)
+    if not store.end(job_id, JobStatus.DONE, result=result, result_key=key if cached else None):
+        if created:
+            results.delete(key)
         return
     try:
         sentences.flush()
-        results.put(key, result)
-    except redis.RedisError as error:  # unreachable, out of memory, read-only replica...
-        log.warning("job %s is done but its result is not cached: %s", job_id, error)
+    except redis.RedisError as error:
+        log.warning("job %s: its sentences are not cached: %s", job_id, error)
 
 
 def fail(store: JobStore, job_id: str, code: str, message: str) -> None:
-    store.end(job_id, JobStatus.FAILED, error=JobError(code, message))
+    store.fail(job_id, code, message)

@@ -5,10 +5,10 @@ import unicodedata
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from workers.cache import ResultCache, SentenceCache, article_key, dedupe_key
+from workers.cache import ResultCache, SentenceCache, article_key, content_digest, dedupe_key
 from workers.connections import redis_client
 from workers.job_record import JobOptions
-from workers.pipeline.article import Models, RawDocument, Result, Source, Translation
+from workers.pipeline.article import Models, Result, Source, SourceFile, Translation
 
 SIGNATURE = {"translation": {"model": "m", "revision": "r1"}, "max_sentence_tokens": 200}
 
@@ -16,23 +16,28 @@ SIGNATURE = {"translation": {"model": "m", "revision": "r1"}, "max_sentence_toke
 @settings(max_examples=200, deadline=None)
 @given(st.text(min_size=1, max_size=200))
 def test_article_key_ignores_what_cannot_change_a_result(text: str) -> None:
-    key = article_key(SIGNATURE, RawDocument(text), summary=True)
+    key = article_key(SIGNATURE, content_digest(SourceFile.pasted(text)), summary=True)
     variants = [
         text.replace("\n", "\r\n"),
         unicodedata.normalize("NFD", text),
         text + "  \n",
     ]
     for variant in variants:
-        assert article_key(SIGNATURE, RawDocument(variant), summary=True) == key
+        assert (
+            article_key(SIGNATURE, content_digest(SourceFile.pasted(variant)), summary=True) == key
+        )
 
 
 def test_article_key_follows_models_options_and_text() -> None:
-    document = RawDocument("De NAVO praat met Rusland.")
+    document = content_digest(SourceFile.pasted("De NAVO praat met Rusland."))
     key = article_key(SIGNATURE, document, summary=True)
     upgraded = {**SIGNATURE, "translation": {"model": "m", "revision": "r2"}}
     assert article_key(upgraded, document, summary=True) != key
     assert article_key(SIGNATURE, document, summary=False) != key
-    assert article_key(SIGNATURE, RawDocument("De NAVO praat."), summary=True) != key
+    assert (
+        article_key(SIGNATURE, content_digest(SourceFile.pasted("De NAVO praat.")), summary=True)
+        != key
+    )
     assert dedupe_key(document, JobOptions()) != dedupe_key(document, JobOptions(summary=False))
 
 

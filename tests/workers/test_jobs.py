@@ -2,6 +2,7 @@
 
 import ast
 import json
+import re
 from typing import Any
 
 import pytest
@@ -11,41 +12,75 @@ from flask import Flask
 import workers.jobs
 import workers.tasks
 from service import create_app
-from tests.conftest import TinyModels
-from tests.processes import ROOT
+from tests.conftest import TinyModels, run_queued_job
+from tests.processes import ROOT, wait_for
 from tests.service.test_api import unique_article
 from tests.service.test_web import ENGLISH, csrf_token
+from workers import job_scripts
 from workers.cache import publish_signature
 from workers.celery_app import TASK_NAME, create_celery
 from workers.connections import redis_client
 from workers.engines.signature import worker_signature
 from workers.job_record import JobOptions, JobRecord, JobStatus, Progress
-from workers.jobs import JobStore
-from workers.pipeline.article import RawDocument
+from workers.jobs import JOB_ENDS, MAX_ATTEMPTS, JobStore, Start
+from workers.pipeline.article import SourceFile
 from workers.settings import Settings
-from workers.tasks import MAX_ATTEMPTS, run_job
 
 
 def test_job_store_moves_only_from_the_statuses_it_names(redis_db: str) -> None:
     store = JobStore(redis_client(redis_db), ttl=60)
-    job = store.create(RawDocument("Tekst."), JobOptions())
-    assert store.start(job.id, "w")
+    job = store.create(SourceFile.pasted("Tekst."), JobOptions())
+    assert job.delivery
+    assert store.start(job.id, "another", "w", lease=10, cap=3).outcome == "stale"
+    assert store.start(job.id, job.delivery, "w", lease=10, cap=3) == Start("running", 1)
     assert store.end(job.id, JobStatus.CANCELLED)
-    assert store.record_progress(job.id, Progress(1, 2, "translate")) is JobStatus.CANCELLED
-    assert not store.start(job.id, "w"), "a cancelled job is not restarted"
+    progress = Progress(1, 2, "translate", 1)
+    assert store.renew(job.id, job.delivery, lease=10, progress=progress) == "cancelled"
+    assert store.start(job.id, job.delivery, "w", lease=10, cap=3).outcome == "cancelled"
     assert not store.end(job.id, JobStatus.CANCELLED), "a job ends once"
     record = store.get(job.id)
     assert record is not None and record.status is JobStatus.CANCELLED
-    assert record.progress.stage == "starting"
+    assert record.progress == Progress(0, 0, "starting", 1), "no progress after the end"
     assert store.get_input(job.id) is None, "the input is dropped once the job is over"
+    assert store.due() == [], "and its lease"
     view = record.view("/api/v1/jobs/x").to_json()
     assert json.loads(json.dumps(view))["status"] == "cancelled"
     assert "result" not in view and "error" not in view
+    ends = store.redis.xrange(JOB_ENDS)
+    assert [(e[b"job"], e[b"status"]) for _, e in ends] == [(job.id.encode(), b"cancelled")]
+
+
+def test_a_lapsed_lease_requeues_the_job_under_a_new_delivery(redis_db: str) -> None:
+    store = JobStore(redis_client(redis_db), ttl=60)
+    job = store.create(SourceFile.pasted("Tekst."), JobOptions(), check_after=0)
+    assert job.delivery
+    assert store.due() == [job.id], "a queued job's message is checked after a while"
+    assert store.expire(job.id, check_after=60, cap=3) == ("check", job.delivery)
+    assert store.start(job.id, job.delivery, "w", lease=0.001, cap=3).attempt == 1
+    wait_for(lambda: store.due() == [job.id], 5, "the lease to lapse")
+    outcome, delivery = store.expire(job.id, check_after=60, cap=3)
+    assert outcome == "requeue" and delivery != job.delivery
+    record = store.get(job.id)
+    assert record is not None and record.status is JobStatus.QUEUED
+    assert record.progress == Progress(0, 0, "requeued", 1), "says it starts over"
+    assert store.start(job.id, job.delivery, "w", lease=10, cap=3).outcome == "stale"
+    assert store.start(job.id, delivery, "w", lease=10, cap=3) == Start("running", 2)
+    assert store.expire(job.id, check_after=60, cap=3)[0] == "fresh"
+
+
+def test_the_last_attempt_lapsing_is_exhausted(redis_db: str) -> None:
+    store = JobStore(redis_client(redis_db), ttl=60)
+    job = store.create(SourceFile.pasted("Tekst."), JobOptions())
+    assert job.delivery
+    assert store.start(job.id, job.delivery, "w", lease=0.001, cap=1).attempt == 1
+    wait_for(lambda: store.due() == [job.id], 5, "the lease to lapse")
+    assert store.expire(job.id, check_after=60, cap=1)[0] == "exhausted"
+    assert store.start(job.id, job.delivery, "w", lease=10, cap=1).outcome == "exhausted"
 
 
 def test_end_refuses_an_outcome_that_does_not_fit_the_status(redis_db: str) -> None:
     store = JobStore(redis_client(redis_db), ttl=60)
-    job = store.create(RawDocument("Tekst."), JobOptions())
+    job = store.create(SourceFile.pasted("Tekst."), JobOptions())
     with pytest.raises(ValueError):
         store.end(job.id, JobStatus.DONE)
     with pytest.raises(ValueError):
@@ -89,24 +124,24 @@ def test_every_path_to_a_final_status_goes_through_end(
         assert (record.error.code if record.error else None) == code, path
 
     done = submit(unique_article(3, seed=60))
-    run_job(done, settings, worker="test")
+    run_queued_job(done, settings)
     expect("worker done", done, "done")
 
     cached = submit(unique_article(3, seed=60))
     expect("answered from the cache", cached, "done")
 
-    not_dutch = store.create(RawDocument(ENGLISH), JobOptions()).id  # the API would refuse it
-    run_job(not_dutch, settings, worker="test")
+    not_dutch = store.create(SourceFile.pasted(ENGLISH), JobOptions()).id  # the API would refuse it
+    run_queued_job(not_dutch, settings)
     expect("article refused by the worker", not_dutch, "failed", "not_dutch")
 
     lost_input = submit(unique_article(3, seed=61))
     store.redis.delete(f"vertaal:job:{lost_input}:input")
-    run_job(lost_input, settings, worker="test")
+    run_queued_job(lost_input, settings)
     expect("input lost", lost_input, "failed", "input_lost")
 
     killer = submit(unique_article(3, seed=62))
     store.redis.hset(f"vertaal:job:{killer}", "attempts", MAX_ATTEMPTS)
-    run_job(killer, settings, worker="test")
+    run_queued_job(killer, settings)
     expect("attempt cap", killer, "failed", "worker_lost")
 
     slow = submit(unique_article(3, seed=63))
@@ -115,7 +150,7 @@ def test_every_path_to_a_final_status_goes_through_end(
         raise SoftTimeLimitExceeded()
 
     monkeypatch.setattr(workers.tasks, "translate_article", out_of_time)
-    run_job(slow, settings, worker="test")
+    run_queued_job(slow, settings)
     expect("soft time limit", slow, "failed", "timeout")
 
     killed = submit(unique_article(3, seed=64))
@@ -136,35 +171,27 @@ def test_every_path_to_a_final_status_goes_through_end(
     assert all(job.status.finished for job in ended)
 
 
-def _move_calls() -> list[tuple[str, str, str | None]]:
-    """(module, enclosing function, status written) for every status write in the product."""
-    found = []
-    for path in sorted((ROOT / name) for name in ("cli", "service", "workers")):
-        for source in path.rglob("*.py"):
-            tree = ast.parse(source.read_text())
+def test_only_end_can_write_a_final_status() -> None:
+    """Final statuses are written by one Lua script, run by JobStore.end alone; the other
+    scripts move a job only between queued and running."""
+    for name in ("START", "RENEW", "EXPIRE", "REDELIVER"):
+        written = re.findall(r"'status', '(\w+)'", getattr(job_scripts, name))
+        assert set(written) <= {"running", "queued"}, (name, written)
+    callers = []
+    for package in ("cli", "service", "workers"):
+        for path in (ROOT / package).rglob("*.py"):
+            tree = ast.parse(path.read_text())
             for function in ast.walk(tree):
                 if not isinstance(function, ast.FunctionDef):
                     continue
                 for call in ast.walk(function):
                     if (
                         isinstance(call, ast.Call)
-                        and isinstance(call.func, ast.Attribute)
-                        and call.func.attr in ("_move", "_transition")
+                        and call.args
+                        and isinstance(call.args[0], ast.Constant)
+                        and call.args[0].value == "END"
                     ):
-                        status = next(
-                            (ast.unparse(k.value) for k in call.keywords if k.arg == "status"),
-                            None,
-                        )
-                        found.append((source.relative_to(ROOT).as_posix(), function.name, status))
-    return found
-
-
-def test_only_end_can_write_a_final_status() -> None:
-    calls = _move_calls()
-    assert {module for module, _, _ in calls} == {"workers/jobs.py"}
-    for _, function, status in calls:
-        if function != "_move":
-            assert status is None or "RUNNING" in status or "QUEUED" in status, (
-                f"{function} writes {status}; final statuses are written by JobStore.end only"
-            )
-    assert ("workers/jobs.py", "end", None) in calls
+                        callers.append((path.relative_to(ROOT).as_posix(), function.name))
+            if path.name != "jobs.py":
+                assert "job_scripts" not in path.read_text(), path
+    assert callers == [("workers/jobs.py", "end")]

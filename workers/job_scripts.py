@@ -1,0 +1,101 @@
+"""The atomic moves of a job record, as Lua scripts Redis runs in one step each.
+
+Keys are those of `workers/jobs.py`. Each script checks the job's status (and, for a worker,
+that its delivery is still the job's current one) before it changes anything, so a cancel, a
+worker's progress, a lease sweep and a late duplicate message can never undo each other.
+"""
+
+# KEYS: job hash, leases. ARGV: delivery, now ms, lease ms, max attempts, worker, now iso,
+# job id. Claims the job for this delivery: {"running", attempt}, or why not: "gone", a final
+# status, "stale" (another delivery is current), "exhausted" (attempt cap reached).
+START = """
+local status = redis.call('HGET', KEYS[1], 'status')
+if not status then return {'gone', 0} end
+if status ~= 'queued' and status ~= 'running' then return {status, 0} end
+if redis.call('HGET', KEYS[1], 'delivery') ~= ARGV[1] then return {'stale', 0} end
+local attempts = redis.call('HINCRBY', KEYS[1], 'attempts', 1)
+if attempts > tonumber(ARGV[4]) then return {'exhausted', attempts} end
+local deadline = tonumber(ARGV[2]) + tonumber(ARGV[3])
+local progress = cjson.encode({done=0, total=0, stage='starting', attempt=attempts})
+redis.call('HSET', KEYS[1], 'status', 'running', 'worker', ARGV[5], 'lease_until', deadline,
+           'progress', progress, 'updated_at', ARGV[6])
+redis.call('ZADD', KEYS[2], deadline, ARGV[7])
+return {'running', attempts}
+"""
+
+# KEYS: job hash, leases. ARGV: delivery, lease deadline ms, job id, progress json or '',
+# now iso. Renews a running job's lease (and stores its progress) while this delivery is the
+# current one. Returns the status found, or "stale".
+RENEW = """
+local status = redis.call('HGET', KEYS[1], 'status')
+if not status then return 'gone' end
+if status ~= 'running' then return status end
+if redis.call('HGET', KEYS[1], 'delivery') ~= ARGV[1] then return 'stale' end
+redis.call('HSET', KEYS[1], 'lease_until', ARGV[2])
+if ARGV[4] ~= '' then redis.call('HSET', KEYS[1], 'progress', ARGV[4], 'updated_at', ARGV[5]) end
+redis.call('ZADD', KEYS[2], ARGV[2], ARGV[3])
+return status
+"""
+
+# KEYS: job hash, leases. ARGV: now ms, job id, new delivery, next check ms, max attempts,
+# now iso. For a job whose lease entry is due: "fresh" (not due after all), "gone" (over:
+# its entry is dropped), "exhausted" (its worker died on the last allowed attempt), "check"
+# + delivery (queued: is its message still in the broker?), or "requeue" + the new delivery
+# (running with an expired lease: queued again under a new delivery).
+EXPIRE = """
+local status = redis.call('HGET', KEYS[1], 'status')
+if status ~= 'queued' and status ~= 'running' then
+  redis.call('ZREM', KEYS[2], ARGV[2])
+  return {'gone', ''}
+end
+local due = redis.call('ZSCORE', KEYS[2], ARGV[2])
+if due and tonumber(due) > tonumber(ARGV[1]) then return {'fresh', ''} end
+if status == 'queued' then return {'check', redis.call('HGET', KEYS[1], 'delivery')} end
+local lease = tonumber(redis.call('HGET', KEYS[1], 'lease_until') or '0')
+if lease > tonumber(ARGV[1]) then
+  redis.call('ZADD', KEYS[2], lease, ARGV[2])
+  return {'fresh', ''}
+end
+local attempts = tonumber(redis.call('HGET', KEYS[1], 'attempts') or '0')
+if attempts >= tonumber(ARGV[5]) then return {'exhausted', ''} end
+local progress = cjson.encode({done=0, total=0, stage='requeued', attempt=attempts})
+redis.call('HSET', KEYS[1], 'status', 'queued', 'delivery', ARGV[3], 'worker', '',
+           'progress', progress, 'updated_at', ARGV[6])
+redis.call('ZADD', KEYS[2], ARGV[4], ARGV[2])
+return {'requeue', ARGV[3]}
+"""
+
+# KEYS: job hash, leases. ARGV: old delivery, new delivery, next check ms, job id, now iso.
+# Gives a queued job whose message is lost a new delivery (1), unless it moved meanwhile (0).
+REDELIVER = """
+if redis.call('HGET', KEYS[1], 'status') ~= 'queued' then return 0 end
+if redis.call('HGET', KEYS[1], 'delivery') ~= ARGV[1] then return 0 end
+redis.call('HSET', KEYS[1], 'delivery', ARGV[2], 'updated_at', ARGV[5])
+redis.call('ZADD', KEYS[2], ARGV[3], ARGV[4])
+return 1
+"""
+
+# KEYS: job hash, input, leases, job-end stream. ARGV: final status, job id, now iso,
+# max stream length, then field/value pairs. The one move to a final status: only from
+# queued or running; drops the input, the lease and the dedupe claim, and appends the end to
+# the stream, all at once. 1 if it ended the job.
+END = """
+local status = redis.call('HGET', KEYS[1], 'status')
+if status ~= 'queued' and status ~= 'running' then return 0 end
+redis.call('HSET', KEYS[1], 'status', ARGV[1], 'updated_at', ARGV[3], unpack(ARGV, 5))
+redis.call('DEL', KEYS[2])
+redis.call('ZREM', KEYS[3], ARGV[2])
+local dedupe = redis.call('HGET', KEYS[1], 'dedupe_key')
+if dedupe and dedupe ~= '' then
+  local claim = 'vertaal:inflight:' .. dedupe
+  if redis.call('GET', claim) == ARGV[2] then redis.call('DEL', claim) end
+end
+redis.call('XADD', KEYS[4], 'MAXLEN', '~', ARGV[4], '*', 'job', ARGV[2], 'status', ARGV[1])
+return 1
+"""
+
+# Delete a dedupe claim only if it still names this job.
+RELEASE = """
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+return 0
+"""
