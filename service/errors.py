@@ -4,9 +4,14 @@ produce a 500."""
 
 from __future__ import annotations
 
+import json
 import logging
+from collections.abc import Mapping
+from typing import Any
 
-from flask import Flask, Response, jsonify, render_template, request
+import redis
+from flask import Flask, Response, jsonify, make_response, render_template, request
+from flask.json.provider import DefaultJSONProvider
 from kombu.exceptions import OperationalError
 from werkzeug.exceptions import HTTPException
 
@@ -20,49 +25,97 @@ class ServiceUnavailable(Exception):
     """Redis or the queue did not answer."""
 
 
-def error_response(status: int, code: str, message: str) -> tuple[Response | str, int]:
+class QueueFull(Exception):
+    """The queue's Redis is near its memory limit: no new jobs until workers catch up."""
+
+
+def error_response(
+    status: int, code: str, message: str, headers: Mapping[str, str] | None = None
+) -> Response:
     """JSON under /api; a page in the site's layout everywhere else."""
     if request.path.startswith("/api/"):
-        return jsonify({"error": {"code": code, "message": message}}), status
-    title = PAGE_TITLES.get(status, "Something went wrong")
-    return render_template("error.html", title=title, message=message), status
+        response = jsonify({"error": {"code": code, "message": message}})
+    else:
+        title = PAGE_TITLES.get(status, "Something went wrong")
+        response = make_response(render_template("error.html", title=title, message=message))
+    response.status_code = status
+    response.headers.update(headers or {})
+    return response
 
 
 PAGE_TITLES = {
     400: "That did not work",
     404: "Not found",
     405: "Not allowed",
+    410: "Gone",
     413: "Too large",
     503: "Vertaal is not available right now",
 }
 
 
+# Seconds a client is asked to wait before trying again when the queue is down or full.
+RETRY_AFTER = "5"
+
+
 def register(app: Flask) -> None:
     @app.errorhandler(VertaalError)
-    def vertaal_error(error: VertaalError) -> tuple[Response | str, int]:
+    def vertaal_error(error: VertaalError) -> Response:
         return error_response(error.http_status, error.code, str(error))
 
     @app.errorhandler(HTTPException)
-    def http_error(error: HTTPException) -> tuple[Response | str, int]:
+    def http_error(error: HTTPException) -> Response:
         code = (error.name or "error").lower().replace(" ", "_")
         message = error.description or error.name
         if error.code == 413:  # werkzeug's words name no limit
             limit = app.config["MAX_CONTENT_LENGTH"]
             message = f"the request is larger than the limit of {limit:,} bytes"
-        return error_response(error.code or 500, code, message)
+        # Keep what the error says in its headers (405's Allow), not its content type.
+        headers = {k: v for k, v in error.get_headers() if k.lower() != "content-type"}
+        return error_response(error.code or 500, code, message, headers)
+
+    @app.errorhandler(QueueFull)
+    @app.errorhandler(redis.OutOfMemoryError)
+    def full(error: Exception) -> Response:
+        log.warning("queue full: %s", error)
+        message = str(error) if isinstance(error, QueueFull) else "the job queue is full"
+        return error_response(503, "queue_full", message, {"Retry-After": RETRY_AFTER})
 
     @app.errorhandler(ServiceUnavailable)
     @app.errorhandler(OperationalError)
-    def unavailable(error: Exception) -> tuple[Response | str, int]:
+    @app.errorhandler(redis.RedisError)
+    def unavailable(error: Exception) -> Response:
         log.warning("service unavailable: %s", error)
         return error_response(
-            503, "unavailable", "the job queue (Redis) is not answering; try again shortly"
+            503,
+            "unavailable",
+            "the job queue (Redis) is not answering; try again shortly",
+            {"Retry-After": RETRY_AFTER},
         )
 
     for kind in RedisUnavailable:
         app.register_error_handler(kind, unavailable)
 
     @app.errorhandler(Exception)
-    def unexpected(error: Exception) -> tuple[Response | str, int]:
+    def unexpected(error: Exception) -> Response:
         log.exception("unhandled error")
         return error_response(500, "internal_error", "an unexpected error occurred")
+
+    @app.after_request
+    def options_in_json(response: Response) -> Response:
+        """Flask answers OPTIONS itself with an empty HTML body; under /api, say the allowed
+        methods in JSON too."""
+        if request.method == "OPTIONS" and request.path.startswith("/api/"):
+            allowed = sorted(m.strip() for m in response.headers.get("Allow", "").split(",") if m)
+            response.set_data(json.dumps({"allow": allowed}))
+            response.mimetype = "application/json"
+        return response
+
+
+class SafeJSONProvider(DefaultJSONProvider):
+    """JSON nested too deeply for the parser is malformed input (a 400), not a crash."""
+
+    def loads(self, s: str | bytes, **kwargs: Any) -> Any:
+        try:
+            return super().loads(s, **kwargs)
+        except RecursionError:
+            raise ValueError("the JSON is nested too deeply") from None

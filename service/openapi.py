@@ -20,12 +20,14 @@ from service.schemas import ErrorBody
 
 ERROR_MEANINGS = {
     400: "Empty, malformed or unreadable input.",
+    403: "A form post without this site's CSRF token (send JSON, or the token).",
     404: "No such job (wrong id, or expired).",
     409: "The job is not active any more.",
+    410: "The job is done, but its cached result was dropped; submit the article again.",
     413: "The article or upload is too large.",
     415: "Unsupported content type or file type.",
     422: "The text is clearly not Dutch.",
-    503: "Redis, the queue or the workers are not available.",
+    503: "Redis, the queue or the workers are not available, or the queue is full (`queue_full`).",
 }
 
 

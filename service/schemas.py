@@ -3,17 +3,24 @@ out, and generate the OpenAPI document's schemas, so the three cannot drift apar
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from workers.pipeline.reading import SUPPORTED_SUFFIXES, suffix_list
+from workers.errors import EmptyArticleError
+from workers.pipeline.reading import SUPPORTED_SUFFIXES, TEXT_FORMAT_SUFFIXES
+
+# An article needs at least one letter or digit (the server also accepts other scripts'
+# letters; the schema states the plainest rule that every accepted text meets) and no NUL
+# characters, which only binary data holds.
+HAS_WORDS = "^[^\\x00]*[0-9A-Za-z][^\\x00]*$"
 
 
-def _suffix_pattern() -> str:
+def _suffix_pattern(suffixes: tuple[str, ...]) -> str:
     """A case-insensitive `(\\.txt|\\.md|...)$` written for JSON Schema's regex dialect."""
     cased = ["".join(f"[{c.lower()}{c.upper()}]" if c.isalpha() else "\\" + c for c in s)
-             for s in SUPPORTED_SUFFIXES]  # fmt: skip
+             for s in suffixes]  # fmt: skip
     return f"({'|'.join(cased)})$"
 
 
@@ -29,6 +36,14 @@ def _valid_unicode(value: str | None) -> str | None:
     return value
 
 
+def _has_words(value: str | None) -> str | None:
+    """HAS_WORDS, with the article's own error code (it propagates through pydantic). NUL is
+    refused once the text is encoded (`submission._text_source`): a byte search is cheaper."""
+    if value is not None and not re.search("[0-9A-Za-z]", value):
+        raise EmptyArticleError("the submitted text holds no letters or digits to translate")
+    return value
+
+
 class JobRequest(BaseModel):
     """The JSON body of `POST /api/v1/jobs`."""
 
@@ -36,6 +51,7 @@ class JobRequest(BaseModel):
 
     text: str = Field(
         min_length=1,
+        json_schema_extra={"pattern": HAS_WORDS},
         description="The article: plain text, or another format named by `filename`.",
     )
     summary: bool = Field(True, description="Also write a summary.")
@@ -43,11 +59,15 @@ class JobRequest(BaseModel):
     filename: str | None = Field(
         None,
         max_length=255,
-        pattern=_suffix_pattern(),
-        description=f"Name whose suffix ({suffix_list()}) says how to read `text`.",
+        pattern=_suffix_pattern(TEXT_FORMAT_SUFFIXES),
+        description=f"Name whose suffix ({' '.join(TEXT_FORMAT_SUFFIXES)}) says how to read "
+        "`text`; upload other formats as files.",
     )
 
-    _unicode = field_validator("text", "filename")(_valid_unicode)
+    # The text's own encoding (in SourceFile.pasted) finds its lone surrogates: encoding a
+    # megabyte once instead of twice matters to a web request.
+    _unicode = field_validator("filename")(_valid_unicode)
+    _words = field_validator("text")(_has_words)
 
 
 def _file_field(schema: dict[str, Any]) -> None:
@@ -55,7 +75,8 @@ def _file_field(schema: dict[str, Any]) -> None:
         "file": {
             "type": "string",
             "format": "binary",
-            "description": f"The article file: {suffix_list()}. Used instead of `text`.",
+            "description": f"The article file: {' '.join(SUPPORTED_SUFFIXES)}, named so in its "
+            "part's filename. Used instead of `text`.",
         },
         **schema["properties"],
     }
@@ -66,16 +87,27 @@ class JobForm(BaseModel):
 
     model_config = ConfigDict(extra="ignore", json_schema_extra=_file_field)
 
-    text: str | None = Field(None, min_length=1, description="The article as plain text.")
+    text: str | None = Field(
+        None,
+        min_length=1,
+        json_schema_extra={"pattern": HAS_WORDS},
+        description="The article as plain text.",
+    )
     filename: str | None = Field(
-        None, max_length=255, pattern=_suffix_pattern(), description="How to read `text`."
+        None,
+        max_length=255,
+        pattern=_suffix_pattern(TEXT_FORMAT_SUFFIXES),
+        description="How to read `text`.",
     )
     summary: bool = Field(True, description="Also write a summary (`true` or `false`).")
     check_language: bool = Field(
         True, description="Refuse text that is clearly not Dutch (`true` or `false`)."
     )
 
-    _unicode = field_validator("text", "filename")(_valid_unicode)
+    # The text's own encoding (in SourceFile.pasted) finds its lone surrogates: encoding a
+    # megabyte once instead of twice matters to a web request.
+    _unicode = field_validator("filename")(_valid_unicode)
+    _words = field_validator("text")(_has_words)
 
 
 class ErrorDetail(BaseModel):
@@ -102,3 +134,7 @@ class Ready(BaseModel):
         description="Per role, a digest of the workers' model versions and settings: what "
         "decides their output (the CLI uses it to tell whether an output is current)."
     )
+
+
+class CsrfToken(BaseModel):
+    csrf_token: str

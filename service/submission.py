@@ -14,21 +14,20 @@ from werkzeug.datastructures import FileStorage
 from werkzeug.exceptions import BadRequest, UnsupportedMediaType
 
 from service.context import Services
-from service.errors import ServiceUnavailable
+from service.errors import QueueFull, ServiceUnavailable
 from service.schemas import JobForm, JobRequest
-from workers.cache import article_key, dedupe_key, published_signature
-from workers.celery_app import QUEUE, TASK_NAME
+from workers.cache import article_key, content_digest, dedupe_key, published_signature
+from workers.celery_app import send_job
 from workers.connections import RedisUnavailable
-from workers.errors import ArticleTooLargeError
+from workers.errors import ArticleTooLargeError, EmptyArticleError, UndecodableError
 from workers.job_record import JobOptions, JobRecord, JobStatus
-from workers.pipeline.article import RawDocument, Result
-from workers.pipeline.reading import read_bytes, read_text
-from workers.pipeline.run import prepare_article
+from workers.pipeline.article import SourceFile
+from workers.pipeline.screening import screen_article
 
 
 @dataclass(frozen=True)
 class ArticleRequest:
-    document: RawDocument
+    source: SourceFile
     options: JobOptions
     filename: str | None
 
@@ -44,19 +43,21 @@ def _safe_name(filename: str | None) -> str | None:
     return PurePath(filename.replace("\\", "/")).name[:255] or None if filename else None
 
 
-def _check_size(text: str, limit: int) -> None:
-    size = len(text.encode())
-    if size > limit:
+def _text_source(text: str, filename: str | None, limit: int) -> SourceFile:
+    try:
+        source = SourceFile.pasted(text, filename)
+    except UnicodeEncodeError as error:  # JSON may carry lone UTF-16 surrogates ("\ud800")
+        raise BadRequest(
+            f"text: holds an unpaired UTF-16 surrogate at character {error.start}; "
+            "send valid Unicode"
+        ) from None
+    if b"\x00" in source.data:
+        raise UndecodableError("the text contains NUL characters; it looks like binary data")
+    if len(source.data) > limit:
         raise ArticleTooLargeError(
-            f"the article text is {size:,} bytes; the limit is {limit:,} bytes"
+            f"the article text is {len(source.data):,} bytes; the limit is {limit:,} bytes"
         )
-
-
-def _read_text_field(text: str, filename: str | None, limit: int) -> RawDocument:
-    _check_size(text, limit)
-    if filename and PurePath(filename).suffix.lower() != ".txt":
-        return read_bytes(text.encode(), filename)
-    return read_text(text)
+    return source
 
 
 def validated(model: type[BaseModel], data: Any) -> Any:
@@ -77,7 +78,7 @@ def parse_json(request: Request, limit: int) -> ArticleRequest:
     body: JobRequest = validated(JobRequest, data)
     filename = _safe_name(body.filename)
     return ArticleRequest(
-        document=_read_text_field(body.text, filename, limit),
+        source=_text_source(body.text, filename, limit),
         options=JobOptions(summary=body.summary, check_language=body.check_language),
         filename=filename,
     )
@@ -97,15 +98,13 @@ def parse_form(request: Request, limit: int) -> ArticleRequest:
     upload: FileStorage | None = request.files.get("file")
     if upload is not None and upload.filename:
         filename = _safe_name(upload.filename)
-        document = read_bytes(upload.read(), filename or "upload")
-        _check_size(document.text, limit)
-        return ArticleRequest(document, options, filename)
+        return ArticleRequest(SourceFile(filename or "upload", upload.read()), options, filename)
     if form.text is None:
         if "text" in request.form:  # sent, but empty: say so in the form's own words
-            read_text(request.form["text"])
+            raise EmptyArticleError("the submitted text holds no article text")
         raise BadRequest("send the article as a 'file' upload or a 'text' field")
     filename = _safe_name(form.filename)
-    return ArticleRequest(_read_text_field(form.text, filename, limit), options, filename)
+    return ArticleRequest(_text_source(form.text, filename, limit), options, filename)
 
 
 def parse_request(request: Request, limit: int) -> ArticleRequest:
@@ -117,28 +116,39 @@ def parse_request(request: Request, limit: int) -> ArticleRequest:
 
 
 def submit(services: Services, article: ArticleRequest) -> Submission:
-    """A job for this article: done at once from the cache, an identical active job, or new."""
-    prepare_article(article.document, check_language=article.options.check_language)
+    """A job for this article: done at once from the cache, an identical active job, or new.
+    Only bounded, linear checks run here; the worker reads, cleans and splits the article."""
+    screen_article(article.source, check_language=article.options.check_language)
+    _refuse_when_full(services)
     jobs = services.jobs
-    cached = _cached_result(services, article)
-    if cached is not None:
+    content = content_digest(article.source)
+    cached_key = _cached_result_key(services, article, content)
+    if cached_key is not None:
         job = jobs.create(
-            article.document, article.options, filename=article.filename, keep_input=False
+            article.source, article.options, filename=article.filename, keep_input=False
         )
-        jobs.end(job.id, JobStatus.DONE, result=cached)
-        done = jobs.get(job.id)
-        assert done is not None
-        return Submission(done, "cached")
+        result = services.results.get(cached_key)
+        if result is not None and jobs.end(
+            job.id, JobStatus.DONE, result=result, result_key=cached_key
+        ):
+            done = jobs.get(job.id)
+            assert done is not None
+            return Submission(done, "cached")
+        jobs.delete(job.id)  # evicted between the two reads: translate it after all
 
-    key = dedupe_key(article.document, article.options)
-    job = jobs.create(article.document, article.options, filename=article.filename, dedupe_key=key)
+    key = dedupe_key(content, article.options)
+    job = jobs.create(
+        article.source, article.options, filename=article.filename, dedupe_key=key,
+        check_after=services.settings.lease_seconds,
+    )  # fmt: skip
     existing_id = jobs.claim(key, job.id)
     existing = jobs.get(existing_id) if existing_id else None
     if existing is not None:
         jobs.delete(job.id)
         return Submission(existing, "existing")
     try:
-        services.celery.send_task(TASK_NAME, args=[job.id], queue=QUEUE)
+        assert job.delivery is not None
+        send_job(services.celery, job.id, job.delivery)
     except Exception as error:  # kombu wraps connection failures in several types
         jobs.delete(job.id)
         jobs.release(key, job.id)
@@ -146,13 +156,24 @@ def submit(services: Services, article: ArticleRequest) -> Submission:
     return Submission(job, "created")
 
 
-def _cached_result(services: Services, article: ArticleRequest) -> Result | None:
-    """The cached result, if the workers have said what they produce and it is there."""
+def _refuse_when_full(services: Services) -> None:
+    """503 queue_full before the queue's Redis runs out of memory: the room that is left
+    belongs to the jobs already accepted (their progress, results and ends)."""
+    used, limit = services.queue_memory()
+    if limit and used >= services.settings.queue_high_water * limit:
+        raise QueueFull(
+            f"the job queue is full ({used:,} of {limit:,} bytes in use); try again later"
+        )
+
+
+def _cached_result_key(services: Services, article: ArticleRequest, content: str) -> str | None:
+    """Where the cache holds this article's result, if the workers have said what they
+    produce and it is there."""
     signature = published_signature(services.queue)
     if signature is None:
         return None
-    key = article_key(signature, article.document, article.options.summary)
+    key = article_key(signature, content, article.options.summary)
     try:
-        return services.results.get(key)
+        return key if services.results.has(key) else None
     except RedisUnavailable:
         return None  # the cache is an optimisation: without it the job simply runs

@@ -107,6 +107,9 @@ def _job_or_404(job_id: str) -> JobRecord:
     job = services().jobs.get(job_id)
     if job is None:
         abort(404, f"There is no job {job_id}: the link is wrong, or the job has expired.")
+    if job.result_gone:
+        abort(410, "This job finished, but its result has since been dropped from the cache. "
+                   "Translate the article again.")  # fmt: skip
     return job
 
 

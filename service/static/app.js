@@ -11,6 +11,7 @@
   var FINAL = ["done", "failed", "cancelled"];
   var STAGES = {
     queued: "waiting in the queue",
+    requeued: "its worker stopped; waiting to start again",
     starting: "loading the models",
     translate: "sentences translated",
     summarize: "summary steps",
@@ -97,9 +98,12 @@
       bar.setAttribute("aria-valuemax", String(total));
       bar.setAttribute("aria-valuenow", String(job.progress.done));
       var stage = STAGES[job.progress.stage] || job.progress.stage;
-      line.textContent = job.status === "queued" || job.progress.total === 0
+      var text = job.status === "queued" || job.progress.total === 0
         ? stage.charAt(0).toUpperCase() + stage.slice(1) + "…"
         : job.progress.done + " of " + job.progress.total + " " + stage;
+      // A job whose worker died starts over; say so rather than let progress jump back.
+      if (job.progress.attempt > 1) text += " (attempt " + job.progress.attempt + ")";
+      line.textContent = text;
     }
 
     function replacePanel() {

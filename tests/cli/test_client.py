@@ -88,7 +88,7 @@ def test_server_without_workers_is_refused(redis_db: str, tmp_path: Path) -> Non
             main, ["translate", str(ARTICLES), "-o", str(tmp_path), "--server", url]
         )
     assert result.exit_code == 2
-    assert "is not ready: no worker answered" in result.stderr
+    assert "is not ready: no worker is alive" in result.stderr
     assert time.monotonic() - started < 10
 
 

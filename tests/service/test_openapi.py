@@ -1,0 +1,63 @@
+"""The OpenAPI document against the app that serves it, with schemathesis: no request the
+document allows is refused, none it forbids is accepted, no answer breaks the document, and
+nothing a client sends produces a 500."""
+
+import os
+
+import schemathesis
+from hypothesis import HealthCheck, given, settings
+from schemathesis.config import SchemathesisConfig
+
+from service import create_app
+from workers import heartbeats
+from workers.connections import redis_client
+
+# The refusals the document itself announces for well-formed requests: an unknown job (404),
+# a job already over (409), a result the cache dropped (410), and text that is well-formed
+# but clearly not Dutch (422: a language is no schema matter).
+EXAMPLES = int(os.environ.get("TEST_SCHEMATHESIS_EXAMPLES", "60"))
+CONFIG = SchemathesisConfig.from_dict(
+    {
+        "checks": {
+            "positive_data_acceptance": {"expected-statuses": ["2xx", "404", "409", "410", "422"]}
+        }
+    }
+)
+
+
+def check(case: schemathesis.Case, form_headers: dict[str, str]) -> None:
+    excluded = []
+    if case.media_type == "multipart/form-data":
+        # A file's content (UTF-8 Dutch text, a Word document) cannot be stated in a schema:
+        # a valid-looking part with random bytes is rightly refused.
+        excluded.append(schemathesis.checks.positive_data_acceptance)
+    if case.method == "POST":
+        # Form posts need a CSRF token with its session cookie, as from /api/v1/csrf.
+        case.headers = {**(case.headers or {}), **form_headers}
+    case.call_and_validate(excluded_checks=excluded)
+
+
+def test_the_api_keeps_its_documented_promises(redis_db: str) -> None:
+    app = create_app({"redis_url": redis_db, "heartbeat_seconds": 60})
+    heartbeats.beat(redis_client(redis_db), "a worker", {}, every=60)  # ready, as with one
+    answer = app.test_client().get("/api/v1/csrf")
+    cookie = answer.headers["Set-Cookie"].split(";")[0]
+    form_headers = {"X-CSRFToken": answer.get_json()["csrf_token"], "Cookie": cookie}
+    schema = schemathesis.openapi.from_wsgi("/api/v1/openapi.json", app, config=CONFIG)
+    operations = [result.ok() for result in schema.get_all_operations()]
+    assert {f"{op.method.upper()} {op.path}" for op in operations} >= {
+        "POST /api/v1/jobs", "GET /api/v1/jobs/{job_id}", "DELETE /api/v1/jobs/{job_id}",
+    }  # fmt: skip
+    for operation in operations:
+
+        @given(case=operation.as_strategy())
+        @settings(
+            max_examples=EXAMPLES,
+            deadline=None,
+            database=None,
+            suppress_health_check=list(HealthCheck),
+        )
+        def run(case: schemathesis.Case) -> None:
+            check(case, form_headers)
+
+        run()
