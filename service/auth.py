@@ -1,0 +1,72 @@
+"""API keys on requests: which key a request presents, and whether it may go on.
+
+A key comes as `Authorization: Bearer <key>` (Vertaal's API), `Authorization: DeepL-Auth-Key
+<key>` (the DeepL protocol) or an `api_key` field (the LibreTranslate protocol): all map onto
+the same keys (`vertaal keys create`). A key that is presented must be valid, whether or not
+keys are required; with VERTAAL_REQUIRE_API_KEY every call needs one.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import g, request
+
+from service.context import services
+from workers.keys import ApiKey, KeyStore
+
+AUTH_SCHEMES = ("Bearer", "DeepL-Auth-Key")
+
+
+class AuthError(Exception):
+    """Refused for want of a (good) key, or over its quota: status, code and message."""
+
+    def __init__(self, status: int, code: str, message: str) -> None:
+        super().__init__(message)
+        self.status, self.code, self.message = status, code, message
+
+
+def presented_key() -> str | None:
+    """The key in the Authorization header, or in an `api_key` field (query, form or JSON)."""
+    header = request.headers.get("Authorization", "")
+    scheme, _, credential = header.partition(" ")
+    if scheme in AUTH_SCHEMES and credential.strip():
+        return credential.strip()
+    field: Any
+    if request.is_json:
+        body = request.get_json(silent=True)
+        field = body.get("api_key") if isinstance(body, dict) else None
+    else:
+        field = request.values.get("api_key")
+    return field if isinstance(field, str) and field else None
+
+
+def current_key() -> ApiKey | None:
+    """The request's valid, unrevoked key, if it presents one (looked up once per request)."""
+    if "api_key" not in g:
+        key = presented_key()
+        record = KeyStore(services().queue).find(key) if key else None
+        g.api_key = record if record is not None and not record.revoked else None
+        g.api_key_refused = key is not None and g.api_key is None
+    found: ApiKey | None = g.api_key
+    return found
+
+
+def authenticate(*, submitting: bool = False) -> ApiKey | None:
+    """The request's key, or AuthError: a bad key (401), none where one is required (401),
+    or, for a submission, a key over its monthly quota (403)."""
+    record = current_key()
+    if g.api_key_refused:
+        raise AuthError(401, "invalid_api_key", "this API key is not valid or has been revoked")
+    if record is None and services().settings.require_api_key:
+        raise AuthError(401, "api_key_required", "send an API key: Authorization: Bearer <key>")
+    if submitting and record is not None:
+        store = KeyStore(services().queue)
+        if store.over_quota(record):
+            raise AuthError(
+                403,
+                "quota_exceeded",
+                f"the key '{record.name}' has used {store.usage(record.id):,} of its "
+                f"{record.chars_per_month:,} characters this month",
+            )
+    return record

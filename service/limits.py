@@ -1,0 +1,91 @@
+"""Rate limits (Flask-Limiter, counters in the queue's Redis, shared by every web process).
+
+Submissions are limited per API key (its own rate, or VERTAAL_RATE_LIMIT) or, without a key,
+per client address; cheap reads (polling a job, usage) have their own, generous limit, so a
+polling client is never throttled out of its own result. Health, readiness and metrics are
+never limited. A 429 carries `Retry-After` and the `RateLimit-*` headers. When Redis is
+unreachable, each process falls back to counting in its own memory.
+"""
+
+from __future__ import annotations
+
+import time
+
+from flask import Flask, Response, current_app
+from flask_limiter import Limiter
+from flask_limiter.util import get_remote_address
+
+from service.auth import current_key
+from service.context import services
+from workers.settings import Settings
+
+# Endpoints that queue work, and the cheap reads with their own budget.
+SUBMITTING = ("api.create_job", "api.cancel_job", "web.submit_form", "web.cancel")
+READING = (
+    "api.get_job",
+    "api.usage",
+    "web.job_page",
+    "web.job_panel",
+    "web.job_status",
+    "web.download_markdown",
+    "web.download_json",
+)
+
+
+def rate_key() -> str:
+    """The key's id when a valid key is presented, else the client's address (a made-up
+    key cannot buy a fresh budget: only valid keys count)."""
+    record = current_key()
+    return f"key:{record.id}" if record else f"ip:{get_remote_address() or 'unknown'}"
+
+
+def _write_limit() -> str:
+    record = current_key()
+    return (record.rate if record and record.rate else None) or services().settings.rate_limit
+
+
+def _read_limit() -> str:
+    return str(services().settings.read_rate_limit)
+
+
+def install_limits(app: Flask, settings: Settings) -> Limiter:
+    app.config.update(
+        RATELIMIT_STORAGE_URI=settings.redis_url,
+        RATELIMIT_STORAGE_OPTIONS={"socket_connect_timeout": 1, "socket_timeout": 2},
+        RATELIMIT_KEY_PREFIX="vertaal-limits",
+        RATELIMIT_STRATEGY="fixed-window",
+        RATELIMIT_IN_MEMORY_FALLBACK_ENABLED=True,
+        RATELIMIT_SWALLOW_ERRORS=True,
+        # Its own headers put Retry-After on every answer and a timestamp in RateLimit-Reset;
+        # `rate_limit_headers` below writes the draft standard's instead.
+        RATELIMIT_HEADERS_ENABLED=False,
+    )
+    limiter = Limiter(key_func=rate_key)
+    # A decorator on an already registered view does nothing: wrap the registered ones.
+    for endpoints, limit in ((SUBMITTING, _write_limit), (READING, _read_limit)):
+        for endpoint in endpoints:
+            if endpoint in app.view_functions:
+                view = app.view_functions[endpoint]
+                app.view_functions[endpoint] = limiter.limit(limit)(view)  # type: ignore[assignment]
+    limiter.init_app(app)
+    app.extensions["vertaal_limiter"] = limiter
+    app.after_request(rate_limit_headers)
+    return limiter
+
+
+def rate_limit_headers(response: Response) -> Response:
+    limiter: Limiter = current_app.extensions["vertaal_limiter"]
+    try:
+        current = limiter.current_limit
+    except Exception:  # the storage went away mid-request: no headers, no failure
+        return response
+    if current is None:
+        return response
+    reset = max(0, int(current.reset_at - time.time()))
+    response.headers["RateLimit-Limit"] = str(current.limit.amount)
+    response.headers["RateLimit-Remaining"] = str(current.remaining)
+    response.headers["RateLimit-Reset"] = str(reset)
+    response.headers["RateLimit-Policy"] = f"{current.limit.amount};w={current.limit.get_expiry()}"
+    if response.status_code == 429:
+        response.headers["Retry-After"] = str(max(1, reset))
+    return response
