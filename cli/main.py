@@ -16,6 +16,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from cli.batch import ArticleFile, TranslateFile, find_articles, output_identity, translate_files
 from cli.exits import EXIT_FAILED_ARTICLES, F, exits_cleanly, stderr
+from cli.keys import keys
 from cli.models import models
 from workers.pipeline.reading import suffix_list
 from workers.settings import Settings, load_settings
@@ -101,6 +102,14 @@ For each article, writes OUT/<relative path>/<stem>.json (the full result) and <
     envvar="VERTAAL_CONCURRENCY", show_envvar=True,
     help="With --server: articles in flight at once.",
 )  # fmt: skip
+@click.option(
+    "--api-key", envvar="VERTAAL_API_KEY", show_envvar=True, metavar="KEY",
+    help="With --server: the API key to send.",
+)  # fmt: skip
+@click.option(
+    "--notify", envvar="VERTAAL_NOTIFY", show_envvar=True, metavar="URL",
+    help="POST the run's summary (JSON, signed with VERTAAL_WEBHOOK_SECRET if set) to URL.",
+)  # fmt: skip
 @exits_cleanly
 def translate(
     paths: tuple[Path, ...],
@@ -110,6 +119,8 @@ def translate(
     any_language: bool,
     server: str | None,
     concurrency: int,
+    api_key: str | None,
+    notify: str | None,
 ) -> None:
     settings = load_settings(summary=summary, check_language=False if any_language else None)
     articles, refused = find_articles(list(paths), out_dir)
@@ -118,8 +129,9 @@ def translate(
         from cli.client import ServiceClient
 
         client = ServiceClient(
-            server, summary=settings.summary, check_language=settings.check_language
-        )
+            server, summary=settings.summary, check_language=settings.check_language,
+            api_key=api_key,
+        )  # fmt: skip
         digests, translate_one = client.model_digests(), client.translate
     else:
         from workers.engines.signature import model_digests, output_signature
@@ -150,6 +162,10 @@ def translate(
             raise
     summary_.failed[:0] = refused
     click.echo(summary_.line())
+    if notify:
+        from cli.notify import notify_summary
+
+        notify_summary(notify, summary_, settings.webhook_secret)
     if summary_.failed:
         sys.exit(EXIT_FAILED_ARTICLES)
 
@@ -180,16 +196,37 @@ def serve(host: str | None, port: int | None) -> None:
     show_envvar=True, help="Worker processes (each loads the models once).",
 )  # fmt: skip
 @click.option("--loglevel", default="INFO", show_default=True, help="Celery log level.")
+@click.option(
+    "--queues", default="vertaal,vertaal-webhooks", show_default=True,
+    help="The queues to take: vertaal (translations), vertaal-webhooks (callbacks).",
+)  # fmt: skip
 @exits_cleanly
-def worker(processes: int | None, loglevel: str) -> None:
-    """Run a Celery worker that translates queued jobs.
+def worker(processes: int | None, loglevel: str, queues: str) -> None:
+    """Run a Celery worker that translates queued jobs (and delivers their callbacks).
 
     Checks that the models are there and tells the web process what they are before it
     starts; the models themselves load in each worker process on its first job.
     """
     from workers.worker import run_worker
 
-    run_worker(load_settings(worker_processes=processes), loglevel)
+    taken = tuple(q.strip() for q in queues.split(",") if q.strip())
+    run_worker(load_settings(worker_processes=processes), loglevel, taken)
+
+
+@main.command(context_settings={"ignore_unknown_options": True, "allow_extra_args": True})
+@click.option("--port", default=5555, show_default=True, help="Port Flower listens on.")
+@click.option("--address", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.pass_context
+@exits_cleanly
+def flower(context: click.Context, port: int, address: str) -> None:
+    """Run Celery Flower against Vertaal's broker: every job's task, its state and runtime.
+
+    Further options go to Flower itself (for example --basic-auth=user:password).
+    """
+    from workers.celery_app import create_celery
+
+    app = create_celery(load_settings())
+    app.start(["flower", f"--port={port}", f"--address={address}", *context.args])
 
 
 @main.command()
@@ -209,3 +246,4 @@ def up(host: str | None, port: int | None) -> None:
 
 
 main.add_command(models)
+main.add_command(keys)

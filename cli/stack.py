@@ -177,7 +177,9 @@ def run_stack(settings: Settings, data_dir: Path, announce: Callable[[str], None
         raise
     env = {"VERTAAL_CACHE_URL": cache_url}
     children = [
-        _vertaal(env, "worker"),
+        _vertaal(env, "worker", "--queues", "vertaal"),
+        # Callbacks on a worker of their own: never behind a translation.
+        _vertaal(env, "worker", "--queues", "vertaal-webhooks", "--processes", "1"),
         _vertaal(env, "serve", "--host", settings.host, "--port", str(settings.port)),
     ]
     announce(f"Vertaal is running at http://{settings.host}:{settings.port}/  (Ctrl-C stops it)")

@@ -7,30 +7,46 @@ from flask.typing import ResponseReturnValue
 from flask_wtf.csrf import CSRFError, generate_csrf
 from werkzeug.exceptions import BadRequest
 
+from service.auth import AuthError, authenticate, current_key
 from service.context import services
 from service.errors import error_response
 from service.openapi import documented, openapi_document, responses
-from service.schemas import CsrfToken, Health, JobForm, JobRequest, Ready
+from service.schemas import CsrfToken, Health, JobForm, JobRequest, Ready, Usage
 from service.submission import parse_request, submit
 from workers import heartbeats
 from workers.cache import published_signature
 from workers.connections import RedisUnavailable
 from workers.engines.signature import model_digests
 from workers.job_record import JobRecord, JobStatus, JobView
+from workers.keys import KeyStore, month
 
 bp = Blueprint("api", __name__)
 
 FORM_TYPES = ("multipart/form-data", "application/x-www-form-urlencoded")
 
 
+# Open to anyone even when keys are required: liveness probes and the documentation.
+OPEN = ("api.health", "api.openapi", "api.docs", "api.csrf_token")
+
+
 @bp.before_request
-def refuse_cross_site_forms() -> None:
-    """A browser on any site can post a form here without asking (JSON needs a preflight it
-    would not get): a form post needs this site's CSRF token, as the web form has."""
-    if request.method == "POST" and request.mimetype in FORM_TYPES:
+def check_key_and_origin() -> None:
+    """The API key (see service/auth.py), then cross-site forms: a browser on any site can
+    post a form here without asking (JSON needs a preflight it would not get), so a form post
+    needs this site's CSRF token, as the web form has, unless it carries a valid key."""
+    if request.endpoint in OPEN:
+        return
+    key = authenticate(submitting=request.endpoint == "api.create_job")
+    if request.method == "POST" and request.mimetype in FORM_TYPES and key is None:
         if any(not isinstance(name, str) for name in request.form):
             raise BadRequest("a form field's name is not valid UTF-8")
         current_app.extensions["csrf"].protect()
+
+
+@bp.errorhandler(AuthError)
+def refused(error: AuthError) -> ResponseReturnValue:
+    headers = {"WWW-Authenticate": "Bearer"} if error.status == 401 else {}
+    return error_response(error.status, error.code, error.message, headers)
 
 
 @bp.errorhandler(CSRFError)
@@ -62,7 +78,7 @@ def _unknown(job_id: str) -> ResponseReturnValue:
             200: (JobView, "Answered from the cache: the job is done."),
             202: (JobView, "Queued, or joined an identical active job."),
         },
-        (400, 403, 413, 415, 422, 503),
+        (400, 401, 403, 413, 415, 422, 429, 503),
     ),
     tags=["jobs"],
 )
@@ -74,7 +90,10 @@ def create_job() -> ResponseReturnValue:
     returned instead of a second one.
     """
     s = services()
-    submission = submit(s, parse_request(request, s.settings.max_text_bytes))
+    key = current_key()
+    submission = submit(
+        s, parse_request(request, s.settings.max_text_bytes), api_key=key.id if key else None
+    )
     response = job_json(submission.job)
     response.headers["Location"] = url_for("api.get_job", job_id=submission.job.id)
     # 200: answered from the cache, already done. 202: queued (or joined an identical job).
@@ -115,6 +134,25 @@ def cancel_job(job_id: str) -> ResponseReturnValue:
     if not cancelled:
         return error_response(409, "not_active", f"job {job_id} is already {job.status}")
     return job_json(job), 200
+
+
+@bp.get("/usage")
+@documented(
+    resp=responses({200: (Usage, "This key's use this month.")}, (401,)),
+    tags=["keys"],
+    security={"apiKey": []},
+)
+def usage() -> ResponseReturnValue:
+    """Characters translated with this API key this month, against its quota"""
+    key = current_key()
+    if key is None:
+        raise AuthError(401, "api_key_required", "usage is counted per key: send yours")
+    used = KeyStore(services().queue).usage(key.id)
+    body = Usage(
+        key=key.id, name=key.name, month=month(), characters=used,
+        character_limit=key.chars_per_month,
+    )  # fmt: skip
+    return jsonify(body.model_dump()), 200
 
 
 @bp.get("/health")

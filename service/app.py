@@ -12,14 +12,19 @@ from collections.abc import Mapping
 from typing import Any
 
 import redis
-from flask import Flask
+from celery import signals
+from flask import Flask, Response, g, request
 from flask_talisman import Talisman
 from flask_wtf.csrf import CSRFProtect
+from werkzeug.middleware.proxy_fix import ProxyFix
 
-from service import api, errors, web
+from service import api, errors, metrics, web
 from service.context import Services
 from service.errors import SafeJSONProvider
+from service.limits import install_limits
+from service.metrics import install_metrics
 from workers.connections import RedisUnavailable
+from workers.logs import attach_request_id, job_id_var, new_request_id, request_id_var
 from workers.settings import Settings, load_settings
 
 log = logging.getLogger(__name__)
@@ -52,6 +57,31 @@ def _secret_key(settings: Settings, queue: redis.Redis) -> str:
         return secrets.token_hex(32)
 
 
+def install_request_ids(app: Flask) -> None:
+    """Each request has an id (the client's X-Request-ID, or a new one), echoed in the
+    answer, put on every log line, and carried to the worker with the job's message."""
+
+    @app.before_request
+    def bind() -> None:
+        g.request_id_token = request_id_var.set(new_request_id(request.headers.get("X-Request-ID")))
+
+    @app.after_request
+    def echo(response: Response) -> Response:
+        response.headers["X-Request-ID"] = request_id_var.get() or ""
+        return response
+
+    @app.teardown_request
+    def unbind(error: BaseException | None) -> None:
+        token = g.pop("request_id_token", None)
+        if token is not None:
+            request_id_var.reset(token)
+        job_id_var.set(None)
+
+
+# The web process publishes jobs: their messages carry the request's id to the worker.
+signals.before_task_publish.connect(attach_request_id, weak=False)
+
+
 def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
     """The web app; `overrides` (setting name -> value) win over VERTAAL_* variables."""
     settings = load_settings(**dict(overrides or {}))
@@ -70,8 +100,14 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
         WTF_CSRF_TIME_LIMIT=None,
     )
     app.extensions["vertaal"] = built
+    if settings.proxy_count:  # the client's address, as the reverse proxies in front saw it
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=settings.proxy_count)  # type: ignore[method-assign]
+    install_request_ids(app)
+    install_metrics(app)
     app.register_blueprint(api.bp, url_prefix="/api/v1")
     app.register_blueprint(web.bp)
+    app.register_blueprint(metrics.bp)
+    install_limits(app, settings)
     app.jinja_env.globals["zip"] = zip
     # Every form post is checked against cross-site use: the web form's by CSRFProtect, the
     # API's form posts by the API itself (JSON posts need no token: browsers cannot send them

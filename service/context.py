@@ -14,6 +14,7 @@ from workers.cache import ResultCache
 from workers.celery_app import create_celery
 from workers.connections import redis_client
 from workers.jobs import JobStore, job_store
+from workers.metrics import MetricsRecorder
 from workers.settings import Settings
 
 
@@ -24,6 +25,7 @@ class Services:
     jobs: JobStore
     results: ResultCache
     celery: Celery
+    metrics: MetricsRecorder
     # (checked at, used bytes, maxmemory) of the queue's Redis, re-read at most every second.
     _memory: list[tuple[float, int, int]] = field(default_factory=list)
     _memory_lock: threading.Lock = field(default_factory=threading.Lock)
@@ -48,6 +50,7 @@ class Services:
             jobs=job_store(settings),
             results=ResultCache(redis_client(settings.cache_redis_url()), settings.cache_ttl),
             celery=create_celery(settings),
+            metrics=MetricsRecorder(redis_client(settings.redis_url)),
         )
 
 

@@ -13,20 +13,24 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from spectree import Response, SpecTree
+from spectree import Response, SecurityScheme, SpecTree
+from spectree.models import SecureType, SecuritySchemeData
 from spectree.plugins.flask_plugin import FlaskPlugin
 
 from service.schemas import ErrorBody
 
 ERROR_MEANINGS = {
     400: "Empty, malformed or unreadable input.",
-    403: "A form post without this site's CSRF token (send JSON, or the token).",
+    401: "No API key where one is required, or a key that is not valid (`Bearer <key>`).",
+    403: "A form post without this site's CSRF token (send JSON, or the token), or a key "
+    "over its monthly quota (`quota_exceeded`).",
     404: "No such job (wrong id, or expired).",
     409: "The job is not active any more.",
     410: "The job is done, but its cached result was dropped; submit the article again.",
     413: "The article or upload is too large.",
     415: "Unsupported content type or file type.",
     422: "The text is clearly not Dutch.",
+    429: "Too many requests: see Retry-After and the RateLimit-* headers.",
     503: "Redis, the queue or the workers are not available, or the queue is full (`queue_full`).",
 }
 
@@ -52,6 +56,12 @@ spec = SpecTree(
     validation_error_status=400,
     validation_error_model=ErrorBody,
     naming_strategy=lambda model: model.model_config.get("title") or model.__name__,
+    # API keys (`vertaal keys create`); needed everywhere when VERTAAL_REQUIRE_API_KEY is on.
+    security_schemes=[
+        SecurityScheme(
+            name="apiKey", data=SecuritySchemeData(type=SecureType.HTTP, scheme="bearer")
+        ),
+    ],
     nested_naming_strategy=lambda parent, child: child,
 )
 

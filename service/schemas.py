@@ -17,6 +17,19 @@ from workers.pipeline.reading import SUPPORTED_SUFFIXES, TEXT_FORMAT_SUFFIXES
 HAS_WORDS = "^[^\\x00]*[0-9A-Za-z][^\\x00]*$"
 
 
+CALLBACK_DESCRIPTION = (
+    "Where to POST the job's status document when it ends, signed (X-Vertaal-Signature); "
+    "needs an API key or VERTAAL_WEBHOOK_SECRET. Loopback and private addresses are refused "
+    "unless VERTAAL_WEBHOOK_ALLOW lists them."
+)
+
+
+def _callback_field() -> Any:
+    return Field(
+        None, max_length=2000, pattern="^https?://[^/?#]+", description=CALLBACK_DESCRIPTION
+    )
+
+
 def _suffix_pattern(suffixes: tuple[str, ...]) -> str:
     """A case-insensitive `(\\.txt|\\.md|...)$` written for JSON Schema's regex dialect."""
     cased = ["".join(f"[{c.lower()}{c.upper()}]" if c.isalpha() else "\\" + c for c in s)
@@ -63,6 +76,7 @@ class JobRequest(BaseModel):
         description=f"Name whose suffix ({' '.join(TEXT_FORMAT_SUFFIXES)}) says how to read "
         "`text`; upload other formats as files.",
     )
+    callback_url: str | None = _callback_field()
 
     # The text's own encoding (in SourceFile.pasted) finds its lone surrogates: encoding a
     # megabyte once instead of twice matters to a web request.
@@ -103,6 +117,7 @@ class JobForm(BaseModel):
     check_language: bool = Field(
         True, description="Refuse text that is clearly not Dutch (`true` or `false`)."
     )
+    callback_url: str | None = _callback_field()
 
     # The text's own encoding (in SourceFile.pasted) finds its lone surrogates: encoding a
     # megabyte once instead of twice matters to a web request.
@@ -138,3 +153,11 @@ class Ready(BaseModel):
 
 class CsrfToken(BaseModel):
     csrf_token: str
+
+
+class Usage(BaseModel):
+    key: str = Field(description="The key's id (never the key itself).")
+    name: str
+    month: str = Field(description="The month counted, YYYY-MM (UTC).")
+    characters: int = Field(description="Characters of Dutch text translated this month.")
+    character_limit: int | None = Field(description="The key's monthly quota, if it has one.")

@@ -3,6 +3,11 @@
 from __future__ import annotations
 
 import json
+import logging
+import os
+import shutil
+import tempfile
+from pathlib import Path
 from typing import Any
 
 import gunicorn.util
@@ -51,6 +56,10 @@ class VertaalServer(BaseApplication):
             "limit_request_line": REQUEST_LINE_LIMIT,
             "accesslog": "-",
         }
+        if self.settings.log_format == "json":
+            options["logconfig_dict"] = gunicorn_json_logging()
+        options["on_starting"] = fresh_metrics_dir
+        options["child_exit"] = forget_dead_process
         for name, value in options.items():
             self.cfg.set(name, value)
         # Installed in the master, before the workers fork, so every worker answers in JSON.
@@ -62,5 +71,64 @@ class VertaalServer(BaseApplication):
         return create_app(self.settings.model_dump())
 
 
+def fresh_metrics_dir(server: Any) -> None:
+    """gunicorn's master, at start: the web processes' metric files, from zero."""
+    folder = Path(os.environ[METRICS_DIR])
+    shutil.rmtree(folder, ignore_errors=True)
+    folder.mkdir(parents=True)
+
+
+def forget_dead_process(server: Any, worker: Any) -> None:
+    from prometheus_client import multiprocess
+
+    multiprocess.mark_process_dead(worker.pid)
+
+
+class AccessFields(logging.Filter):
+    """gunicorn's access record, as JSON fields (and the request's id, from its answer)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        atoms = record.args if isinstance(record.args, dict) else None
+        if atoms:
+            record.http = {
+                "method": atoms["m"],
+                "path": atoms["U"],
+                "status": int(atoms["s"]),
+                "bytes": atoms["B"],
+                "duration_ms": atoms["M"],
+                "remote": atoms["h"],
+            }
+            record.request_id = atoms["{x-request-id}o"] or None
+            record.msg, record.args = "access", ()
+        return True
+
+
+def gunicorn_json_logging() -> dict[str, Any]:
+    from workers.logs import logging_config
+
+    config = logging_config("json")
+    config["filters"]["access"] = {"()": AccessFields}
+    config["handlers"]["access"] = {
+        "class": "logging.StreamHandler",
+        "formatter": "vertaal",
+        "filters": ["access"],
+        "stream": "ext://sys.stdout",
+    }
+    config["loggers"] = {
+        "gunicorn.access": {"level": "INFO", "handlers": ["access"], "propagate": False},
+        "gunicorn.error": {"level": "INFO", "handlers": ["stderr"], "propagate": False},
+    }
+    return config
+
+
+# Where prometheus_client keeps each web process's figures (multiprocess mode): set before
+# anything imports it, which gunicorn's workers do when they build the app.
+METRICS_DIR = "PROMETHEUS_MULTIPROC_DIR"
+
+
 def serve(settings: Settings) -> None:
+    if METRICS_DIR not in os.environ:
+        shm = Path("/dev/shm")
+        base = shm if shm.is_dir() else Path(tempfile.gettempdir())
+        os.environ[METRICS_DIR] = str(base / f"vertaal-metrics-{os.getpid()}")
     VertaalServer(settings).run()

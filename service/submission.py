@@ -4,6 +4,7 @@ identical job that is already active, or queue a new one. Used by the API and th
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from pathlib import PurePath
 from typing import Any, Literal
@@ -21,8 +22,12 @@ from workers.celery_app import send_job
 from workers.connections import RedisUnavailable
 from workers.errors import ArticleTooLargeError, EmptyArticleError, UndecodableError
 from workers.job_record import JobOptions, JobRecord, JobStatus
+from workers.logs import job_id_var
 from workers.pipeline.article import SourceFile
 from workers.pipeline.screening import screen_article
+from workers.webhooks import CallbackRefusedError, resolve_callback
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -30,6 +35,7 @@ class ArticleRequest:
     source: SourceFile
     options: JobOptions
     filename: str | None
+    callback_url: str | None = None
 
 
 @dataclass(frozen=True)
@@ -81,6 +87,7 @@ def parse_json(request: Request, limit: int) -> ArticleRequest:
         source=_text_source(body.text, filename, limit),
         options=JobOptions(summary=body.summary, check_language=body.check_language),
         filename=filename,
+        callback_url=body.callback_url,
     )
 
 
@@ -98,13 +105,15 @@ def parse_form(request: Request, limit: int) -> ArticleRequest:
     upload: FileStorage | None = request.files.get("file")
     if upload is not None and upload.filename:
         filename = _safe_name(upload.filename)
-        return ArticleRequest(SourceFile(filename or "upload", upload.read()), options, filename)
+        source = SourceFile(filename or "upload", upload.read())
+        return ArticleRequest(source, options, filename, form.callback_url)
     if form.text is None:
         if "text" in request.form:  # sent, but empty: say so in the form's own words
             raise EmptyArticleError("the submitted text holds no article text")
         raise BadRequest("send the article as a 'file' upload or a 'text' field")
     filename = _safe_name(form.filename)
-    return ArticleRequest(_text_source(form.text, filename, limit), options, filename)
+    source = _text_source(form.text, filename, limit)
+    return ArticleRequest(source, options, filename, form.callback_url)
 
 
 def parse_request(request: Request, limit: int) -> ArticleRequest:
@@ -115,37 +124,45 @@ def parse_request(request: Request, limit: int) -> ArticleRequest:
     raise UnsupportedMediaType("send application/json or multipart/form-data")
 
 
-def submit(services: Services, article: ArticleRequest) -> Submission:
+def submit(
+    services: Services, article: ArticleRequest, *, api_key: str | None = None
+) -> Submission:
     """A job for this article: done at once from the cache, an identical active job, or new.
     Only bounded, linear checks run here; the worker reads, cleans and splits the article."""
     screen_article(article.source, check_language=article.options.check_language)
+    if article.callback_url:
+        _check_callback(services, article.callback_url, api_key)
     _refuse_when_full(services)
     jobs = services.jobs
+    owner: dict[str, Any] = {"api_key": api_key, "callback_url": article.callback_url}
     content = content_digest(article.source)
     cached_key = _cached_result_key(services, article, content)
     if cached_key is not None:
         job = jobs.create(
-            article.source, article.options, filename=article.filename, keep_input=False
-        )
+            article.source, article.options, filename=article.filename, keep_input=False,
+            **owner,
+        )  # fmt: skip
         result = services.results.get(cached_key)
         if result is not None and jobs.end(
             job.id, JobStatus.DONE, result=result, result_key=cached_key
         ):
             done = jobs.get(job.id)
             assert done is not None
-            return Submission(done, "cached")
+            return _counted(services, Submission(done, "cached"))
         jobs.delete(job.id)  # evicted between the two reads: translate it after all
 
-    key = dedupe_key(content, article.options)
+    # One job per identical article and options, and per key and callback: each key is
+    # charged for its own translations, and each callback hears of its own job.
+    key = dedupe_key(content, article.options, owner)
     job = jobs.create(
         article.source, article.options, filename=article.filename, dedupe_key=key,
-        check_after=services.settings.lease_seconds,
+        check_after=services.settings.lease_seconds, **owner,
     )  # fmt: skip
     existing_id = jobs.claim(key, job.id)
     existing = jobs.get(existing_id) if existing_id else None
     if existing is not None:
         jobs.delete(job.id)
-        return Submission(existing, "existing")
+        return _counted(services, Submission(existing, "existing"))
     try:
         assert job.delivery is not None
         send_job(services.celery, job.id, job.delivery)
@@ -153,7 +170,24 @@ def submit(services: Services, article: ArticleRequest) -> Submission:
         jobs.delete(job.id)
         jobs.release(key, job.id)
         raise ServiceUnavailable(str(error)) from error
-    return Submission(job, "created")
+    return _counted(services, Submission(job, "created"))
+
+
+def _counted(services: Services, submission: Submission) -> Submission:
+    job_id_var.set(submission.job.id)
+    log.info("job %s: %s", submission.job.id, submission.outcome)
+    services.metrics.count("vertaal_jobs_submitted", outcome=submission.outcome)
+    return submission
+
+
+def _check_callback(services: Services, url: str, api_key: str | None) -> None:
+    """A callback must reach a public address (or an allowed one), and be signable."""
+    if api_key is None and not services.settings.webhook_secret:
+        raise CallbackRefusedError(
+            "a callback_url needs an API key (whose webhook secret signs the callback) or "
+            "VERTAAL_WEBHOOK_SECRET on the server"
+        )
+    resolve_callback(url, services.settings.webhook_allow)
 
 
 def _refuse_when_full(services: Services) -> None:
@@ -174,6 +208,10 @@ def _cached_result_key(services: Services, article: ArticleRequest, content: str
         return None
     key = article_key(signature, content, article.options.summary)
     try:
-        return key if services.results.has(key) else None
+        found = services.results.has(key)
     except RedisUnavailable:
         return None  # the cache is an optimisation: without it the job simply runs
+    services.metrics.count(
+        "vertaal_cache_lookups", level="article", result="hit" if found else "miss"
+    )
+    return key if found else None

@@ -11,7 +11,17 @@ import json
 from dataclasses import dataclass
 from pathlib import PurePath
 
-from flask import Blueprint, Response, abort, redirect, render_template, request, send_file, url_for
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    send_file,
+    url_for,
+)
 from flask.typing import ResponseReturnValue
 from flask_wtf.csrf import CSRFError
 from pydantic import ValidationError
@@ -116,6 +126,14 @@ def _job_or_404(job_id: str) -> JobRecord:
 @bp.get("/jobs/<job_id>")
 def job_page(job_id: str) -> ResponseReturnValue:
     return render_template("job.html", job=_job_or_404(job_id), no_summary=NO_SUMMARY)
+
+
+@bp.get("/jobs/<job_id>/status.json")
+def job_status(job_id: str) -> ResponseReturnValue:
+    """What the job page polls: the job as the API shows it, without an API key (the page
+    holds the job's unguessable id, as its link does)."""
+    job = _job_or_404(job_id)
+    return jsonify(job.view(url_for("web.job_status", job_id=job.id)).to_json())
 
 
 @bp.get("/jobs/<job_id>/panel")

@@ -14,6 +14,8 @@ from flask.testing import FlaskClient
 
 # No test may reach a model hub; huggingface_hub reads this once, when first imported.
 os.environ["HF_HUB_OFFLINE"] = "1"
+# prometheus_client picks its storage when first imported: never a shell's multiprocess dir.
+os.environ.pop("PROMETHEUS_MULTIPROC_DIR", None)
 
 from service import create_app
 from tests.model_factory import build_bart, build_marian
@@ -124,7 +126,10 @@ def redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisServ
 
 
 # Vertaal's own keys; Celery's (`_kombu.*`, the queue) must survive between tests.
-VERTAAL_KEYS = ("vertaal:job:*", "vertaal:result:*", "vertaal:sentence:*", "vertaal:inflight:*")
+VERTAAL_KEYS = (
+    "vertaal:job:*", "vertaal:result:*", "vertaal:sentence:*", "vertaal:inflight:*",
+    "LIMITS*", "vertaal:metrics:*", "vertaal:apikey*", "vertaal:usage:*",
+)  # fmt: skip
 
 
 @pytest.fixture

@@ -29,7 +29,7 @@ def test_queue_and_cache_are_separate_redis_servers_with_their_own_eviction() ->
 def test_workers_can_be_scaled() -> None:
     worker = compose()["services"]["worker"]
     assert "container_name" not in worker and "ports" not in worker
-    assert worker["command"] == ["vertaal", "worker"]
+    assert worker["command"] == ["vertaal", "worker", "--queues", "vertaal"]
     assert any(volume.endswith(":/models") for volume in worker["volumes"])
 
 
@@ -45,3 +45,16 @@ def test_compose_file_is_valid() -> None:
         cwd=ROOT,
     )
     assert result.returncode == 0, result.stderr
+
+
+def test_callbacks_have_a_worker_of_their_own_and_keys_are_required() -> None:
+    services = compose()["services"]
+    assert services["notifier"]["command"][-4:] == [
+        "--queues",
+        "vertaal-webhooks",
+        "--processes",
+        "1",
+    ]
+    assert services["web"]["environment"]["VERTAAL_REQUIRE_API_KEY"].endswith(":-true}")
+    assert set(services["prometheus"]["profiles"]) == {"monitoring"}
+    assert services["flower"]["command"][:2] == ["vertaal", "flower"]

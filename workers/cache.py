@@ -21,6 +21,7 @@ import redis
 
 from workers.connections import RedisUnavailable
 from workers.job_record import JobOptions
+from workers.metrics import MetricsRecorder
 from workers.pipeline.article import Result, SourceFile
 from workers.pipeline.reading import TEXT_SUFFIXES, suffix_of
 from workers.pipeline.run import PIPELINE_VERSION
@@ -62,10 +63,12 @@ def content_digest(source: SourceFile) -> str:
     return _digest({"format": suffix, "bytes": hashlib.sha256(source.data).hexdigest()})
 
 
-def dedupe_key(content: str, options: JobOptions) -> str:
-    """Identifies a submission (by its `content_digest`): two equal ones while the first is
-    active share one job."""
-    return _digest({"document": content, "options": asdict(options)})
+def dedupe_key(
+    content: str, options: JobOptions, owner: Mapping[str, str | None] | None = None
+) -> str:
+    """Identifies a submission (by its `content_digest`, options, and who sent it where):
+    two equal ones while the first is active share one job."""
+    return _digest({"document": content, "options": asdict(options), "owner": owner or {}})
 
 
 def article_key(signature: Mapping[str, Any], content: str, summary: bool) -> str:
@@ -116,9 +119,16 @@ class SentenceCache:
     article succeeded: a cancelled or failed job leaves nothing behind in the cache.
     """
 
-    def __init__(self, client: redis.Redis, signature: Mapping[str, Any], ttl: int) -> None:
+    def __init__(
+        self,
+        client: redis.Redis,
+        signature: Mapping[str, Any],
+        ttl: int,
+        metrics: MetricsRecorder | None = None,
+    ) -> None:
         self.redis = client
         self.ttl = ttl
+        self.metrics = metrics
         self.prefix = SENTENCE_PREFIX + _digest(dict(signature))[:16] + ":"
         self.pending: dict[str, str] = {}
 
@@ -133,7 +143,14 @@ class SentenceCache:
         except RedisUnavailable:
             log.warning("sentence cache unavailable; translating every sentence")
             return {}
-        return {s: v.decode() for s, v in zip(sentences, values, strict=True) if v is not None}
+        found = {s: v.decode() for s, v in zip(sentences, values, strict=True) if v is not None}
+        if self.metrics is not None:
+            lookups = "vertaal_cache_lookups"
+            self.metrics.count(lookups, len(found), level="sentence", result="hit")
+            self.metrics.count(
+                lookups, len(sentences) - len(found), level="sentence", result="miss"
+            )
+        return found
 
     def set_many(self, translations: Mapping[str, str]) -> None:
         self.pending.update(translations)

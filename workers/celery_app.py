@@ -12,6 +12,7 @@ from workers.settings import Settings
 
 TASK_NAME = "vertaal.translate_article"
 QUEUE = "vertaal"
+WEBHOOK_QUEUE = "vertaal-webhooks"
 
 
 def check_time_limits(settings: Settings) -> None:
@@ -28,7 +29,9 @@ def check_time_limits(settings: Settings) -> None:
 
 def create_celery(settings: Settings) -> Celery:
     check_time_limits(settings)
-    app = Celery("vertaal", broker=settings.redis_url, include=["workers.tasks"])
+    app = Celery(
+        "vertaal", broker=settings.redis_url, include=["workers.tasks", "workers.webhooks"]
+    )
     app.conf.update(
         # JSON only: a pickled message could run code in the worker.
         task_serializer="json",
@@ -59,6 +62,11 @@ def create_celery(settings: Settings) -> Celery:
         # and the sweeper queues it again under a new delivery.
         worker_cancel_long_running_tasks_on_connection_loss=True,
         task_default_queue=QUEUE,
+        # Callbacks travel on a queue of their own, never behind translations.
+        task_routes={"vertaal.deliver_callback": {"queue": WEBHOOK_QUEUE}},
+        # Task events, so Celery Flower (started against the same broker) sees every job.
+        worker_send_task_events=True,
+        task_send_sent_event=True,
         worker_hijack_root_logger=False,
     )
     app.conf.vertaal_settings = settings

@@ -73,6 +73,10 @@ class JobRecord:
     delivery: str | None = None
     # Where the cache holds the result the job points at (`result` is then read from there).
     result_key: str | None = None
+    # The API key that sent it (its id), the URL told of its end, and its callbacks so far.
+    api_key: str | None = None
+    callback_url: str | None = None
+    deliveries: list[Delivery] = field(default_factory=list)
 
     @property
     def result_gone(self) -> bool:
@@ -80,7 +84,11 @@ class JobRecord:
         return self.status is JobStatus.DONE and self.result is None
 
     def view(self, self_link: str) -> JobView:
+        callback = None
+        if self.callback_url:
+            callback = Callback(url=self.callback_url, deliveries=self.deliveries)
         return JobView(
+            callback=callback,
             id=self.id,
             status=self.status,
             progress=self.progress,
@@ -92,6 +100,26 @@ class JobRecord:
             summary=self.options.summary,
             links=Links(self=self_link),
         )
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """One attempt to tell `callback_url` that the job ended."""
+
+    at: str
+    attempt: int
+    outcome: str  # delivered, retrying, failed, refused
+    status_code: int | None = None
+    error: str | None = None
+    next_attempt_at: str | None = None
+
+
+class Callback(BaseModel):
+    url: str
+    deliveries: list[Delivery] = Field(
+        description="Each attempt so far; the last says whether it was delivered, will be "
+        "retried, or failed for good."
+    )
 
 
 class Links(BaseModel):
@@ -115,12 +143,13 @@ class JobView(BaseModel):
     filename: str | None = Field(description="The uploaded file's name, if any.")
     summary: bool = Field(description="Whether a summary was asked for.")
     links: Links
+    callback: Callback | None = Field(None, description="Where the job's end is announced.")
 
     @model_serializer(mode="wrap")
     def _omit_absent(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
-        """`result` and `error` appear only when there is one."""
+        """`result`, `error` and `callback` appear only when there is one."""
         shown: dict[str, Any] = handler(self)
-        for name in ("result", "error"):
+        for name in ("result", "error", "callback"):
             if shown.get(name) is None:
                 shown.pop(name, None)
         return shown

@@ -5,9 +5,10 @@ that its delivery is still the job's current one) before it changes anything, so
 worker's progress, a lease sweep and a late duplicate message can never undo each other.
 """
 
-# KEYS: job hash, leases. ARGV: delivery, now ms, lease ms, max attempts, worker, now iso,
-# job id. Claims the job for this delivery: {"running", attempt}, or why not: "gone", a final
-# status, "stale" (another delivery is current), "exhausted" (attempt cap reached).
+# KEYS: job hash, leases, running set. ARGV: delivery, now ms, lease ms, max attempts,
+# worker, now iso, job id. Claims the job for this delivery: {"running", attempt}, or why
+# not: "gone", a final status, "stale" (another delivery is current), "exhausted" (attempt
+# cap reached).
 START = """
 local status = redis.call('HGET', KEYS[1], 'status')
 if not status then return {'gone', 0} end
@@ -20,6 +21,7 @@ local progress = cjson.encode({done=0, total=0, stage='starting', attempt=attemp
 redis.call('HSET', KEYS[1], 'status', 'running', 'worker', ARGV[5], 'lease_until', deadline,
            'progress', progress, 'updated_at', ARGV[6])
 redis.call('ZADD', KEYS[2], deadline, ARGV[7])
+redis.call('SADD', KEYS[3], ARGV[7])
 return {'running', attempts}
 """
 
@@ -37,15 +39,16 @@ redis.call('ZADD', KEYS[2], ARGV[2], ARGV[3])
 return status
 """
 
-# KEYS: job hash, leases. ARGV: now ms, job id, new delivery, next check ms, max attempts,
-# now iso. For a job whose lease entry is due: "fresh" (not due after all), "gone" (over:
-# its entry is dropped), "exhausted" (its worker died on the last allowed attempt), "check"
-# + delivery (queued: is its message still in the broker?), or "requeue" + the new delivery
-# (running with an expired lease: queued again under a new delivery).
+# KEYS: job hash, leases, running set. ARGV: now ms, job id, new delivery, next check ms,
+# max attempts, now iso. For a job whose lease entry is due: "fresh" (not due after all),
+# "gone" (over: its entry is dropped), "exhausted" (its worker died on the last allowed
+# attempt), "check" + delivery (queued: is its message still in the broker?), or "requeue" +
+# the new delivery (running with an expired lease: queued again under a new delivery).
 EXPIRE = """
 local status = redis.call('HGET', KEYS[1], 'status')
 if status ~= 'queued' and status ~= 'running' then
   redis.call('ZREM', KEYS[2], ARGV[2])
+  redis.call('SREM', KEYS[3], ARGV[2])
   return {'gone', ''}
 end
 local due = redis.call('ZSCORE', KEYS[2], ARGV[2])
@@ -62,6 +65,7 @@ local progress = cjson.encode({done=0, total=0, stage='requeued', attempt=attemp
 redis.call('HSET', KEYS[1], 'status', 'queued', 'delivery', ARGV[3], 'worker', '',
            'progress', progress, 'updated_at', ARGV[6])
 redis.call('ZADD', KEYS[2], ARGV[4], ARGV[2])
+redis.call('SREM', KEYS[3], ARGV[2])
 return {'requeue', ARGV[3]}
 """
 
@@ -75,7 +79,7 @@ redis.call('ZADD', KEYS[2], ARGV[3], ARGV[4])
 return 1
 """
 
-# KEYS: job hash, input, leases, job-end stream. ARGV: final status, job id, now iso,
+# KEYS: job hash, input, leases, job-end stream, running set. ARGV: final status, job id, now iso,
 # max stream length, then field/value pairs. The one move to a final status: only from
 # queued or running; drops the input, the lease and the dedupe claim, and appends the end to
 # the stream, all at once. 1 if it ended the job.
@@ -85,6 +89,7 @@ if status ~= 'queued' and status ~= 'running' then return 0 end
 redis.call('HSET', KEYS[1], 'status', ARGV[1], 'updated_at', ARGV[3], unpack(ARGV, 5))
 redis.call('DEL', KEYS[2])
 redis.call('ZREM', KEYS[3], ARGV[2])
+redis.call('SREM', KEYS[5], ARGV[2])
 local dedupe = redis.call('HGET', KEYS[1], 'dedupe_key')
 if dedupe and dedupe ~= '' then
   local claim = 'vertaal:inflight:' .. dedupe

@@ -31,17 +31,20 @@ from typing import Any
 
 import redis
 
-from workers import job_scripts
+from workers import job_scripts, webhooks
 from workers.cache import ResultCache
 from workers.connections import redis_client
 from workers.job_record import (
     FINAL,
+    Delivery,
     JobError,
     JobOptions,
     JobRecord,
     JobStatus,
     Progress,
 )
+from workers.keys import KeyStore
+from workers.metrics import MetricsRecorder
 from workers.pipeline.article import Result, SourceFile
 from workers.settings import Settings
 
@@ -51,6 +54,7 @@ KEY_PREFIX = "vertaal:job:"
 JOB_ID = re.compile(r"[0-9a-f]{32}")
 DEDUPE_PREFIX = "vertaal:inflight:"
 LEASES = "vertaal:leases"
+RUNNING = "vertaal:running"  # jobs a worker is running now
 JOB_ENDS = "vertaal:job-ends"
 JOB_ENDS_KEPT = 10_000
 # A job whose article kills its worker this many times fails instead of looping.
@@ -135,6 +139,8 @@ class JobStore:
         dedupe_key: str | None = None,
         keep_input: bool = True,
         check_after: float = 60.0,
+        api_key: str | None = None,
+        callback_url: str | None = None,
     ) -> JobRecord:
         """A new queued job with its first delivery id, holding its input unless `keep_input`
         is false (a job about to be ended at once, from the cache). After `check_after`
@@ -150,6 +156,8 @@ class JobStore:
             filename=filename,
             dedupe_key=dedupe_key,
             delivery=new_delivery(),
+            api_key=api_key,
+            callback_url=callback_url,
         )
         fields: dict[str, Any] = {
             "id": job.id,
@@ -163,6 +171,8 @@ class JobStore:
             "attempts": 0,
             "delivery": job.delivery,
             "input_name": source.name,
+            "api_key": api_key or "",
+            "callback_url": callback_url or "",
         }
         with self.redis.pipeline() as pipe:
             pipe.hset(self._key(job.id), mapping=fields)
@@ -177,7 +187,10 @@ class JobStore:
         """The job, or None for an unknown, expired or malformed id."""
         if not JOB_ID.fullmatch(job_id):
             return None
-        raw = self.redis.hgetall(self._key(job_id))
+        with self.redis.pipeline(transaction=False) as pipe:
+            pipe.hgetall(self._key(job_id))
+            pipe.lrange(self._key(job_id) + ":deliveries", 0, -1)
+            raw, deliveries = pipe.execute()
         if b"id" not in raw:
             return None
         data = {k.decode(): v for k, v in raw.items()}
@@ -200,7 +213,18 @@ class JobStore:
             dedupe_key=_text(data, "dedupe_key"),
             attempts=int(data.get("attempts", b"0")),
             delivery=_text(data, "delivery"),
+            api_key=_text(data, "api_key"),
+            callback_url=_text(data, "callback_url"),
+            deliveries=[Delivery(**json.loads(d)) for d in deliveries],
         )
+
+    def record_delivery(self, job_id: str, delivery: Delivery) -> None:
+        """Note one attempt to deliver the job's callback, kept as long as the job."""
+        key = self._key(job_id) + ":deliveries"
+        with self.redis.pipeline() as pipe:
+            pipe.rpush(key, json.dumps(asdict(delivery)))
+            pipe.expire(key, self.ttl)
+            pipe.execute()
 
     def delete(self, job_id: str) -> None:
         with self.redis.pipeline() as pipe:
@@ -225,7 +249,7 @@ class JobStore:
         """Claim the job for this delivery and count the attempt (see job_scripts.START)."""
         outcome, attempt = self._run(
             "START", job_id, delivery, _ms(), int(lease * 1000), cap, worker, _now(), job_id,
-            keys=[LEASES],
+            keys=[LEASES, RUNNING],
         )  # fmt: skip
         return Start(outcome.decode(), int(attempt))
 
@@ -250,7 +274,7 @@ class JobStore:
         """See job_scripts.EXPIRE: what to do about a job whose entry is due."""
         outcome, delivery = self._run(
             "EXPIRE", job_id, _ms(), job_id, new_delivery(), _ms() + int(check_after * 1000),
-            cap, _now(), keys=[LEASES],
+            cap, _now(), keys=[LEASES, RUNNING],
         )  # fmt: skip
         return outcome.decode(), delivery.decode()
 
@@ -295,7 +319,7 @@ class JobStore:
             fields += ["error", json.dumps(asdict(error))]
         ended = self._run(
             "END", job_id, status.value, job_id, _now(), JOB_ENDS_KEPT, *fields,
-            keys=[self._key(job_id) + ":input", LEASES, JOB_ENDS],
+            keys=[self._key(job_id) + ":input", LEASES, JOB_ENDS, RUNNING],
         )  # fmt: skip
         if not ended:
             return False
@@ -358,7 +382,13 @@ def log_job_end(job: JobRecord) -> None:
 
 def job_end_listeners(settings: Settings) -> list[JobListener]:
     """Everything that hears of a job's end, wherever it ends: subscribe new features here."""
-    return [log_job_end]
+    queue = redis_client(settings.redis_url)
+    return [
+        log_job_end,
+        MetricsRecorder(queue).job_ended,
+        KeyStore(queue).count_usage,
+        webhooks.announcer(settings),
+    ]
 
 
 def job_store(settings: Settings) -> JobStore:

@@ -147,6 +147,54 @@ class Settings(BaseSettings):
             raise ValueError(f"use auto or one of {', '.join(BACKENDS)}, not {value!r}")
         return value
 
+    # Operating the service: keys, limits, metrics, logs, webhooks.
+    require_api_key: bool = Field(
+        False, description="Every /api/ call needs `Authorization: Bearer <key>`."
+    )
+    rate_limit: str = Field(
+        "60/minute;2000/day",
+        description="Submissions per API key (or per IP without one), Flask-Limiter syntax.",
+    )
+    read_rate_limit: str = Field(
+        "1200/minute", description="Cheap reads (polling a job, usage) per key or IP."
+    )
+    proxy_count: int = Field(
+        0,
+        ge=0,
+        le=5,
+        description="Reverse proxies in front of the web (trust their X-Forwarded-For).",
+    )
+    metrics_token: str | None = Field(
+        None, description="Bearer token /metrics requires; unset = /metrics is open."
+    )
+    log_format: Literal["text", "json"] = Field(
+        "text", description="text for a terminal; json = one JSON object per line."
+    )
+    webhook_secret: str | None = Field(
+        None, description="Signs callbacks of jobs sent without an API key."
+    )
+    webhook_allow: str = Field(
+        "",
+        description="Comma-separated hosts or networks (127.0.0.1, 10.0.0.0/8) callbacks may "
+        "reach although loopback, private or link-local.",
+    )
+    webhook_retry_window: int = Field(
+        3600, ge=1, le=6000, description="Seconds a failing callback is retried for."
+    )
+    webhook_retry_base: float = Field(
+        5.0, gt=0, le=600, description="Seconds before the first retry; each next one doubles."
+    )
+    webhook_timeout: float = Field(5.0, gt=0, le=60, description="Seconds per callback attempt.")
+
+    @field_validator("rate_limit", "read_rate_limit")
+    @classmethod
+    def _a_rate(cls, value: str) -> str:
+        from workers.keys import valid_rate
+
+        if not valid_rate(value):
+            raise ValueError(f"{value!r} is not a rate such as 60/minute;1000/day")
+        return value
+
     def inference_threads(self) -> int:
         """The thread count to give the model runtime in one worker process."""
         return self.threads or max(1, len(os.sched_getaffinity(0)) // self.worker_processes)

@@ -23,11 +23,12 @@ from celery.exceptions import SoftTimeLimitExceeded, TimeLimitExceeded
 from workers.cache import ResultCache, SentenceCache, article_key, content_digest
 from workers.celery_app import TASK_NAME, settings_of
 from workers.connections import RedisUnavailable, redis_client
-from workers.engines.factory import load_engines
+from workers.engines.factory import drain_load_times, load_engines
 from workers.engines.signature import worker_signature
 from workers.errors import CancelledError, VertaalError
 from workers.job_record import JobStatus, Progress
 from workers.jobs import MAX_ATTEMPTS, JobStore, job_store
+from workers.metrics import MetricsRecorder
 from workers.pipeline.article import Result, SourceFile
 from workers.pipeline.reading import read_source
 from workers.pipeline.run import RunOptions, translate_article
@@ -165,11 +166,15 @@ def _translate(
     source: SourceFile, options: RunOptions, settings: Settings, lease: Lease
 ) -> tuple[Result, SentenceCache, bool]:
     signature = cached_signature(settings)
+    metrics = MetricsRecorder(redis_client(settings.redis_url))
     sentences = SentenceCache(
-        redis_client(settings.cache_redis_url()), signature["translation"], settings.cache_ttl
-    )
+        redis_client(settings.cache_redis_url()), signature["translation"], settings.cache_ttl,
+        metrics,
+    )  # fmt: skip
     document = read_source(source)
     engines = load_engines(settings, summary=options.summary)
+    for role, backend, seconds in drain_load_times():
+        metrics.observe("vertaal_model_load_seconds", seconds, role=role, backend=backend)
     result = translate_article(document, engines, options, cache=sentences, on_progress=lease)
     return result, sentences, engines.as_signed
 

@@ -20,10 +20,12 @@ from celery.signals import worker_ready, worker_shutdown
 
 from workers import heartbeats
 from workers.cache import publish_signature
-from workers.celery_app import QUEUE, create_celery
+from workers.celery_app import QUEUE, WEBHOOK_QUEUE, create_celery
 from workers.connections import RedisUnavailable, new_redis_client, redis_client
 from workers.engines.signature import worker_signature
+from workers.errors import ConfigurationError
 from workers.jobs import JobStore
+from workers.logs import connect_celery_logging
 from workers.settings import Settings
 from workers.sweeper import Sweeper
 
@@ -33,10 +35,12 @@ log = logging.getLogger(__name__)
 class Upkeep(threading.Thread):
     """Heartbeats and sweeps until stopped; a Redis outage only skips a round."""
 
-    def __init__(self, settings: Settings, name: str) -> None:
+    def __init__(self, settings: Settings, name: str, *, translating: bool = True) -> None:
         super().__init__(name="vertaal-upkeep", daemon=True)
         self.settings = settings
         self.worker_name = name
+        # Only workers that translate count for /ready; a callbacks-only one still sweeps.
+        self.translating = translating
         self.stopping = threading.Event()
         self.client = new_redis_client(settings.redis_url)
         store = JobStore(self.client, settings.job_ttl)
@@ -48,7 +52,8 @@ class Upkeep(threading.Thread):
         next_sweep = 0.0
         while not self.stopping.is_set():
             try:
-                heartbeats.beat(self.client, self.worker_name, info, every)
+                if self.translating:
+                    heartbeats.beat(self.client, self.worker_name, info, every)
                 if time.monotonic() >= next_sweep:
                     self.sweeper.sweep()
                     next_sweep = time.monotonic() + self.settings.sweep_seconds
@@ -61,13 +66,24 @@ class Upkeep(threading.Thread):
             heartbeats.depart(self.client, self.worker_name)
 
 
-def run_worker(settings: Settings, loglevel: str = "INFO") -> None:
+QUEUES = (QUEUE, WEBHOOK_QUEUE)
+
+
+def run_worker(
+    settings: Settings, loglevel: str = "INFO", queues: tuple[str, ...] = QUEUES
+) -> None:
     """Runs until the worker is stopped. Models load later, in each process on its first job:
-    Celery kills slow process-init handlers, and torch must not be touched before the fork."""
+    Celery kills slow process-init handlers, and torch must not be touched before the fork.
+    A worker for callbacks alone (`queues=("vertaal-webhooks",)`) needs no model at all."""
+    unknown = set(queues) - set(QUEUES)
+    if unknown or not queues:
+        raise ConfigurationError(f"a worker takes the queues {', '.join(QUEUES)}, not {unknown}")
+    connect_celery_logging(settings.log_format, loglevel)
     app = create_celery(settings)
-    publish_signature(redis_client(settings.redis_url), worker_signature(settings))
+    if QUEUE in queues:
+        publish_signature(redis_client(settings.redis_url), worker_signature(settings))
     name = f"{socket.gethostname()} pid {os.getpid()}"
-    upkeep = Upkeep(settings, name)
+    upkeep = Upkeep(settings, name, translating=QUEUE in queues)
 
     def start_upkeep(**_: Any) -> None:
         upkeep.start()
@@ -84,7 +100,7 @@ def run_worker(settings: Settings, loglevel: str = "INFO") -> None:
             f"--concurrency={settings.worker_processes}",
             "--pool=prefork",
             f"--loglevel={loglevel}",
-            f"--queues={QUEUE}",
+            f"--queues={','.join(queues)}",
             "--without-gossip",
             "--without-mingle",
         ]

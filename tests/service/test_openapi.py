@@ -12,14 +12,16 @@ from service import create_app
 from workers import heartbeats
 from workers.connections import redis_client
 
-# The refusals the document itself announces for well-formed requests: an unknown job (404),
-# a job already over (409), a result the cache dropped (410), and text that is well-formed
-# but clearly not Dutch (422: a language is no schema matter).
+# The refusals the document itself announces for well-formed requests: no key where one is
+# needed (401), an unknown job (404), a job already over (409), a result the cache dropped
+# (410), and text that is well-formed but clearly not Dutch (422: no schema matter).
 EXAMPLES = int(os.environ.get("TEST_SCHEMATHESIS_EXAMPLES", "60"))
 CONFIG = SchemathesisConfig.from_dict(
     {
         "checks": {
-            "positive_data_acceptance": {"expected-statuses": ["2xx", "404", "409", "410", "422"]}
+            "positive_data_acceptance": {
+                "expected-statuses": ["2xx", "401", "404", "409", "410", "422"]
+            }
         }
     }
 )
@@ -34,11 +36,17 @@ def check(case: schemathesis.Case, form_headers: dict[str, str]) -> None:
     if case.method == "POST":
         # Form posts need a CSRF token with its session cookie, as from /api/v1/csrf.
         case.headers = {**(case.headers or {}), **form_headers}
+        # Whether a callback's host exists and is public is the network's answer, not the
+        # schema's (callbacks have tests of their own, in tests/workers/test_webhooks.py).
+        if isinstance(case.body, dict):
+            case.body.pop("callback_url", None)
     case.call_and_validate(excluded_checks=excluded)
 
 
 def test_the_api_keeps_its_documented_promises(redis_db: str) -> None:
-    app = create_app({"redis_url": redis_db, "heartbeat_seconds": 60})
+    app = create_app(
+        {"redis_url": redis_db, "heartbeat_seconds": 60, "rate_limit": "100000/minute"}
+    )
     heartbeats.beat(redis_client(redis_db), "a worker", {}, every=60)  # ready, as with one
     answer = app.test_client().get("/api/v1/csrf")
     cookie = answer.headers["Set-Cookie"].split(";")[0]

@@ -15,6 +15,16 @@ from workers.settings import Settings
 
 log = logging.getLogger(__name__)
 
+# (role, backend, seconds) of each model this process built, for the caller to report
+# (`drain_load_times`): the engines know nothing of where metrics go.
+_load_times: list[tuple[str, str, float]] = []
+
+
+def drain_load_times() -> list[tuple[str, str, float]]:
+    taken = _load_times[:]
+    del _load_times[:]
+    return taken
+
 
 def build_generator(
     model_ref: str, role: str, chosen: Runtime, converted_root: Path
