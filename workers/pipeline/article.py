@@ -102,6 +102,8 @@ class Result:
     removed: list[Removed]
     models: Models
     timings: dict[str, float]
+    # With `format: html` (or `--keep-html`): the page itself, translated, its markup kept.
+    markup: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -129,4 +131,5 @@ class Result:
             removed=[Removed(**r) for r in data["removed"]],
             models=Models(**data["models"]),
             timings=dict(data["timings"]),
+            markup=data.get("markup"),
         )

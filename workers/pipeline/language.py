@@ -27,6 +27,24 @@ def _identifier() -> LanguageIdentifier:
     return LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)
 
 
+# What Vertaal translates from, and into.
+SOURCE, TARGET = "nl", "en"
+
+
+@functools.cache
+def _between_ours() -> LanguageIdentifier:
+    identifier = LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)
+    identifier.set_languages([SOURCE, TARGET])
+    return identifier
+
+
+def detect(text: str) -> list[tuple[str, float]]:
+    """Dutch or English, best first, with a confidence from 0 to 100 (as LibreTranslate
+    reports it): for `source=auto`, where the only other answer that matters is English."""
+    ranking = _between_ours().rank(text)
+    return [(code, round(probability * 100, 1)) for code, probability in ranking]
+
+
 def language_name(code: str) -> str:
     if code == "zxx":
         return "no natural language"

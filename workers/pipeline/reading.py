@@ -252,13 +252,19 @@ def _sample_docx(data: bytes, filename: str) -> str:
     return "\n\n".join(pieces)
 
 
+def check_docx(data: bytes, filename: str) -> None:
+    """The bounds a .docx must keep before python-docx, which unpacks all of it, may open
+    it: a streamed pass over the archive and its body."""
+    for _ in _docx_paragraphs(_open_docx(data, filename), filename):
+        pass
+
+
 def _read_docx(data: bytes, filename: str) -> RawDocument:
     import docx
     from docx.opc.exceptions import PackageNotFoundError
     from lxml.etree import LxmlError
 
-    for _ in _docx_paragraphs(_open_docx(data, filename), filename):
-        pass  # python-docx unpacks everything: check the bounds first, streamed
+    check_docx(data, filename)
     try:
         document = docx.Document(io.BytesIO(data))
     except (PackageNotFoundError, zipfile.BadZipFile, KeyError, ValueError, LxmlError) as error:

@@ -83,7 +83,15 @@ def test_samples_translate_sentence_for_sentence(
     assert isinstance(result.summary, str) and result.summary
     assert set(result.timings) == {"clean", "split", "translate", "summarize", "total"}
     data = result.to_dict()
-    assert set(data) == {"source", "translation", "summary", "removed", "models", "timings"}
+    assert set(data) == {
+        "source",
+        "translation",
+        "summary",
+        "removed",
+        "models",
+        "timings",
+        "markup",
+    }
     assert set(data["source"]) == {"title", "date", "paragraphs"}
     assert Result.from_dict(data) == result
 
