@@ -178,7 +178,9 @@ def run_stack(settings: Settings, data_dir: Path, announce: Callable[[str], None
     env = {"VERTAAL_CACHE_URL": cache_url}
     children = [
         _vertaal(env, "worker", "--queues", "vertaal"),
-        # Callbacks on a worker of their own: never behind a translation.
+        # LibreTranslate/DeepL texts, whose clients wait, never queue behind a long article;
+        # callbacks never wait behind a translation.
+        _vertaal(env, "worker", "--queues", "vertaal-short", "--processes", "1"),
         _vertaal(env, "worker", "--queues", "vertaal-webhooks", "--processes", "1"),
         _vertaal(env, "serve", "--host", settings.host, "--port", str(settings.port)),
     ]

@@ -7,6 +7,7 @@ import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 from flask import Flask
@@ -88,15 +89,20 @@ def empty_hub_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return cache
 
 
-@pytest.fixture(params=["ctranslate2", "transformers"])
-def tiny_settings(request: pytest.FixtureRequest, tiny_models: TinyModels) -> Settings:
-    """Settings for the tiny models, once for each engine."""
+def settings_for(tiny_models: TinyModels, **overrides: Any) -> Settings:
+    """Settings for the tiny models (CTranslate2 copies in the test's own folder)."""
     return Settings(
         translation_model=str(tiny_models.translation),
         summary_model=str(tiny_models.summary),
         converted_dir=tiny_models.converted,
-        engine=request.param,
+        **overrides,
     )
+
+
+@pytest.fixture(params=["ctranslate2", "transformers"])
+def tiny_settings(request: pytest.FixtureRequest, tiny_models: TinyModels) -> Settings:
+    """Settings for the tiny models, once for each engine."""
+    return settings_for(tiny_models, engine=request.param)
 
 
 @pytest.fixture
@@ -128,7 +134,10 @@ def redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisServ
 # Vertaal's own keys; Celery's (`_kombu.*`, the queue) must survive between tests.
 VERTAAL_KEYS = (
     "vertaal:job:*", "vertaal:result:*", "vertaal:sentence:*", "vertaal:inflight:*",
-    "LIMITS*", "vertaal:metrics:*", "vertaal:apikey*", "vertaal:usage:*",
+    "LIMITS*", "vertaal:metrics:*", "vertaal:apikey*", "vertaal:usage:*", "vertaal:reply:*",
+    # An earlier test's job still running when its record is wiped here would otherwise stay
+    # counted as running until its lease lapses (the sweeper's cleanup, minutes later).
+    "vertaal:running", "vertaal:leases",
 )  # fmt: skip
 
 

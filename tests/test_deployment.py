@@ -7,6 +7,8 @@ from pathlib import Path
 import pytest
 import yaml
 
+from workers.worker import QUEUES
+
 ROOT = Path(__file__).parents[1]
 
 
@@ -47,14 +49,16 @@ def test_compose_file_is_valid() -> None:
     assert result.returncode == 0, result.stderr
 
 
-def test_callbacks_have_a_worker_of_their_own_and_keys_are_required() -> None:
+def test_every_queue_has_a_worker_of_its_own_and_keys_are_required() -> None:
     services = compose()["services"]
-    assert services["notifier"]["command"][-4:] == [
-        "--queues",
-        "vertaal-webhooks",
-        "--processes",
-        "1",
-    ]
+    taken = {
+        command[command.index("--queues") + 1]: name
+        for name, service in services.items()
+        if "--queues" in (command := service.get("command", []))
+    }
+    # One queue per worker service: texts and callbacks never wait behind an article.
+    assert set(taken) == set(QUEUES)
+    assert taken["vertaal-webhooks"] == "notifier" and taken["vertaal-short"] == "short"
     assert services["web"]["environment"]["VERTAAL_REQUIRE_API_KEY"].endswith(":-true}")
     assert set(services["prometheus"]["profiles"]) == {"monitoring"}
     assert services["flower"]["command"][:2] == ["vertaal", "flower"]

@@ -71,11 +71,16 @@ def dedupe_key(
     return _digest({"document": content, "options": asdict(options), "owner": owner or {}})
 
 
-def article_key(signature: Mapping[str, Any], content: str, summary: bool) -> str:
-    """Where the result for this article (its `content_digest`), under these model settings,
-    is cached."""
+def article_key(signature: Mapping[str, Any], content: str, options: JobOptions) -> str:
+    """Where the result for this article (its `content_digest`), under these model settings
+    and options that change it (summary, markup), is cached."""
     return RESULT_PREFIX + _digest(
-        {"document": content, "summary": summary, "signature": dict(signature)}
+        {
+            "document": content,
+            "summary": options.summary,
+            "markup": options.markup,
+            "signature": dict(signature),
+        }
     )
 
 
@@ -136,13 +141,16 @@ class SentenceCache:
         return self.prefix + hashlib.sha256(sentence.encode()).hexdigest()
 
     def get_many(self, sentences: Sequence[str]) -> dict[str, str]:
+        """Cached translations: this job's own not yet flushed, then Redis's."""
+        held = {s: self.pending[s] for s in sentences if s in self.pending}
+        sentences = [s for s in sentences if s not in held]
         if not sentences:
-            return {}
+            return held
         try:
             values = self.redis.mget([self._key(s) for s in sentences])
         except RedisUnavailable:
             log.warning("sentence cache unavailable; translating every sentence")
-            return {}
+            return held
         found = {s: v.decode() for s, v in zip(sentences, values, strict=True) if v is not None}
         if self.metrics is not None:
             lookups = "vertaal_cache_lookups"

@@ -13,6 +13,9 @@ from workers.settings import Settings
 TASK_NAME = "vertaal.translate_article"
 QUEUE = "vertaal"
 WEBHOOK_QUEUE = "vertaal-webhooks"
+# Short texts (LibreTranslate, DeepL) someone is waiting for: never behind an article.
+SHORT_TASK = "vertaal.translate_texts"
+SHORT_QUEUE = "vertaal-short"
 
 
 def check_time_limits(settings: Settings) -> None:
@@ -63,7 +66,10 @@ def create_celery(settings: Settings) -> Celery:
         worker_cancel_long_running_tasks_on_connection_loss=True,
         task_default_queue=QUEUE,
         # Callbacks travel on a queue of their own, never behind translations.
-        task_routes={"vertaal.deliver_callback": {"queue": WEBHOOK_QUEUE}},
+        task_routes={
+            "vertaal.deliver_callback": {"queue": WEBHOOK_QUEUE},
+            SHORT_TASK: {"queue": SHORT_QUEUE},
+        },
         # Task events, so Celery Flower (started against the same broker) sees every job.
         worker_send_task_events=True,
         task_send_sent_event=True,
@@ -83,3 +89,13 @@ def send_job(app: Celery, job_id: str, delivery: str, queue: str = QUEUE) -> Non
     """Queue one delivery of a job. The message's task id is the delivery id, so the sweeper
     can tell whether a queued job's message is still in the broker."""
     app.send_task(TASK_NAME, args=[job_id, delivery], task_id=delivery, queue=queue)
+
+
+def send_texts(
+    app: Celery, reply_to: str, texts: list[str], *, html: bool, summary: bool, wait: float
+) -> None:
+    """Queue short texts for a waiting request; the message expires when the wait does, so
+    a worker never translates what nobody waits for any more."""
+    app.send_task(
+        SHORT_TASK, args=[reply_to, texts, html, summary], queue=SHORT_QUEUE, expires=wait
+    )

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_serializer
 from pydantic.functional_serializers import SerializerFunctionWrapHandler
@@ -32,10 +32,15 @@ FINAL = (JobStatus.DONE, JobStatus.FAILED, JobStatus.CANCELLED)
 
 @dataclass(frozen=True)
 class JobOptions:
-    """What the submitter asked for, beyond the article itself."""
+    """What the submitter asked for, beyond the article itself: an `article` (cleaned,
+    translated, summarized; with `markup`, its HTML translated too) or a `document` (the
+    whole file translated into a file of its kind, for the DeepL and LibreTranslate file
+    protocols)."""
 
     summary: bool = True
     check_language: bool = True
+    markup: bool = False
+    kind: Literal["article", "document"] = "article"
 
 
 @dataclass(frozen=True)
@@ -71,6 +76,7 @@ class JobRecord:
     attempts: int = 0
     # The id of the message that may run the job now; older messages are skipped.
     delivery: str | None = None
+    started_at: str | None = None  # when its current attempt started
     # Where the cache holds the result the job points at (`result` is then read from there).
     result_key: str | None = None
     # The API key that sent it (its id), the URL told of its end, and its callbacks so far.

@@ -19,7 +19,7 @@ if attempts > tonumber(ARGV[4]) then return {'exhausted', attempts} end
 local deadline = tonumber(ARGV[2]) + tonumber(ARGV[3])
 local progress = cjson.encode({done=0, total=0, stage='starting', attempt=attempts})
 redis.call('HSET', KEYS[1], 'status', 'running', 'worker', ARGV[5], 'lease_until', deadline,
-           'progress', progress, 'updated_at', ARGV[6])
+           'progress', progress, 'updated_at', ARGV[6], 'started_at', ARGV[6])
 redis.call('ZADD', KEYS[2], deadline, ARGV[7])
 redis.call('SADD', KEYS[3], ARGV[7])
 return {'running', attempts}

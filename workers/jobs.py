@@ -18,6 +18,8 @@ announces the ended job to the store's listeners (logs; metrics and webhooks sub
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import json
 import logging
 import re
@@ -213,6 +215,7 @@ class JobStore:
             dedupe_key=_text(data, "dedupe_key"),
             attempts=int(data.get("attempts", b"0")),
             delivery=_text(data, "delivery"),
+            started_at=_text(data, "started_at"),
             api_key=_text(data, "api_key"),
             callback_url=_text(data, "callback_url"),
             deliveries=[Delivery(**json.loads(d)) for d in deliveries],
@@ -225,6 +228,32 @@ class JobStore:
             pipe.rpush(key, json.dumps(asdict(delivery)))
             pipe.expire(key, self.ttl)
             pipe.execute()
+
+    def lock(self, job_id: str, secret: str) -> None:
+        """Only who holds `secret` may read the job (a DeepL document's key); kept hashed."""
+        self.redis.hset(self._key(job_id), "secret", hashlib.sha256(secret.encode()).hexdigest())
+
+    def unlocks(self, job_id: str, secret: str) -> bool:
+        stored = self.redis.hget(self._key(job_id), "secret")
+        given = hashlib.sha256(secret.encode()).hexdigest().encode()
+        return stored is not None and hmac.compare_digest(stored, given)
+
+    def keep_file(self, job_id: str, data: bytes, media_type: str) -> None:
+        """A document job's translated file, kept as long as the job (or until taken)."""
+        with self.redis.pipeline() as pipe:
+            pipe.hset(self._key(job_id), "file_type", media_type)
+            pipe.set(self._key(job_id) + ":file", zlib.compress(data, 1), ex=self.ttl)
+            pipe.execute()
+
+    def get_file(self, job_id: str) -> tuple[bytes, str] | None:
+        with self.redis.pipeline(transaction=False) as pipe:
+            pipe.get(self._key(job_id) + ":file")
+            pipe.hget(self._key(job_id), "file_type")
+            data, media_type = pipe.execute()
+        return (zlib.decompress(data), media_type.decode()) if data and media_type else None
+
+    def drop_file(self, job_id: str) -> None:
+        self.redis.delete(self._key(job_id) + ":file")
 
     def delete(self, job_id: str) -> None:
         with self.redis.pipeline() as pipe:

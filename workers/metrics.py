@@ -41,6 +41,10 @@ COUNTER_HELP: dict[str, tuple[str, tuple[str, ...]]] = {
         ("level", "result"),
     ),
     "vertaal_webhook_deliveries": ("Callback attempts, by outcome.", ("outcome",)),
+    "vertaal_short_requests": (
+        "Short-text requests (LibreTranslate, DeepL), by outcome.",
+        ("outcome",),
+    ),
 }
 # name -> (help, label names, bucket bounds)
 HISTOGRAMS: dict[str, tuple[str, tuple[str, ...], tuple[float, ...]]] = {
@@ -60,7 +64,7 @@ HISTOGRAMS: dict[str, tuple[str, tuple[str, ...], tuple[float, ...]]] = {
         (0.5, 1, 2.5, 5, 10, 30, 60, 120, 300),
     ),
 }
-QUEUES = ("vertaal",)
+QUEUES = ("vertaal", "vertaal-short")
 
 
 def _labelled(name: str, labels: Mapping[str, str]) -> str:

@@ -147,6 +147,14 @@ class Settings(BaseSettings):
             raise ValueError(f"use auto or one of {', '.join(BACKENDS)}, not {value!r}")
         return value
 
+    # The LibreTranslate and DeepL protocols: short texts answered while the client waits.
+    short_wait: float = Field(
+        30, gt=0, le=300, description="Seconds a short-text request waits for its answer."
+    )
+    short_max_chars: int = Field(
+        20_000, ge=100, description="Characters a short-text request may hold, all texts together."
+    )
+
     # Operating the service: keys, limits, metrics, logs, webhooks.
     require_api_key: bool = Field(
         False, description="Every /api/ call needs `Authorization: Bearer <key>`."

@@ -7,12 +7,10 @@ the sweeper gave its job a new delivery: only the job's current delivery runs it
 
 from __future__ import annotations
 
-import functools
 import logging
 import os
 import threading
 import time
-from dataclasses import replace
 from typing import Any
 
 import redis
@@ -20,29 +18,21 @@ from billiard.exceptions import Terminated, WorkerLostError
 from celery import Task, shared_task
 from celery.exceptions import SoftTimeLimitExceeded, TimeLimitExceeded
 
+from workers import replies
 from workers.cache import ResultCache, SentenceCache, article_key, content_digest
-from workers.celery_app import TASK_NAME, settings_of
+from workers.celery_app import SHORT_TASK, TASK_NAME, settings_of
 from workers.connections import RedisUnavailable, redis_client
-from workers.engines.factory import drain_load_times, load_engines
-from workers.engines.signature import worker_signature
 from workers.errors import CancelledError, VertaalError
 from workers.job_record import JobStatus, Progress
 from workers.jobs import MAX_ATTEMPTS, JobStore, job_store
-from workers.metrics import MetricsRecorder
-from workers.pipeline.article import Result, SourceFile
-from workers.pipeline.reading import read_source
-from workers.pipeline.run import RunOptions, translate_article
+from workers.pipeline.article import Result
 from workers.settings import Settings
+from workers.translating import cached_signature, translate_job, translate_texts
 
 log = logging.getLogger(__name__)
 
 # At most one progress write per second; the lease is checked at every batch.
 PROGRESS_INTERVAL = 1.0
-
-
-@functools.cache
-def cached_signature(settings: Settings) -> dict[str, Any]:
-    return worker_signature(settings)
 
 
 class Lease:
@@ -138,14 +128,9 @@ def run_job(job_id: str, delivery: str, settings: Settings, *, worker: str) -> N
         return fail(
             store, job_id, "input_lost", "the article's text is no longer stored; submit it again"
         )
-    options = replace(
-        RunOptions.from_settings(settings),
-        summary=job.options.summary,
-        check_language=job.options.check_language,
-    )
     try:
         with Lease(store, job_id, delivery, settings.lease_seconds, started.attempt) as lease:
-            result, sentences, as_signed = _translate(source, options, settings, lease)
+            made = translate_job(source, job.options, settings, lease)
     except CancelledError:
         return  # cancelled, or taken over by a new delivery: nothing is cached
     except SoftTimeLimitExceeded:
@@ -154,29 +139,24 @@ def run_job(job_id: str, delivery: str, settings: Settings, *, worker: str) -> N
         )
     except VertaalError as error:
         return fail(store, job_id, error.code, str(error))
-    if not as_signed:
-        log.warning("job %s ran on a fallback engine; its result is not cached", job_id)
-        store.end(job_id, JobStatus.DONE, result=result)
+    if made.file is not None:  # a document: the file is its download, nothing to cache
+        store.keep_file(job_id, made.file.data, made.file.media_type)
+        if store.end(job_id, JobStatus.DONE, result=made.result) and made.as_signed:
+            _flush(made.sentences, job_id)
         return
-    key = article_key(cached_signature(settings), content_digest(source), options.summary)
-    _finish(store, job_id, key, result, sentences, settings)
+    if not made.as_signed:
+        log.warning("job %s ran on a fallback engine; its result is not cached", job_id)
+        store.end(job_id, JobStatus.DONE, result=made.result)
+        return
+    key = article_key(cached_signature(settings), content_digest(source), job.options)
+    _finish(store, job_id, key, made.result, made.sentences, settings)
 
 
-def _translate(
-    source: SourceFile, options: RunOptions, settings: Settings, lease: Lease
-) -> tuple[Result, SentenceCache, bool]:
-    signature = cached_signature(settings)
-    metrics = MetricsRecorder(redis_client(settings.redis_url))
-    sentences = SentenceCache(
-        redis_client(settings.cache_redis_url()), signature["translation"], settings.cache_ttl,
-        metrics,
-    )  # fmt: skip
-    document = read_source(source)
-    engines = load_engines(settings, summary=options.summary)
-    for role, backend, seconds in drain_load_times():
-        metrics.observe("vertaal_model_load_seconds", seconds, role=role, backend=backend)
-    result = translate_article(document, engines, options, cache=sentences, on_progress=lease)
-    return result, sentences, engines.as_signed
+def _flush(sentences: SentenceCache, job_id: str) -> None:
+    try:
+        sentences.flush()
+    except redis.RedisError as error:
+        log.warning("job %s: its sentences are not cached: %s", job_id, error)
 
 
 def _finish(
@@ -201,11 +181,29 @@ def _finish(
         if created:
             results.delete(key)
         return
-    try:
-        sentences.flush()
-    except redis.RedisError as error:
-        log.warning("job %s: its sentences are not cached: %s", job_id, error)
+    _flush(sentences, job_id)
 
 
 def fail(store: JobStore, job_id: str, code: str, message: str) -> None:
     store.fail(job_id, code, message)
+
+
+@shared_task(name=SHORT_TASK, bind=True, acks_late=False)
+def translate_texts_task(
+    self: Task, reply_to: str, texts: list[str], html: bool, summary: bool
+) -> None:
+    """Short texts for a waiting request (LibreTranslate, DeepL): the answer goes to its
+    reply list. At most once: the request waits only so long, then says 503, and the message
+    expires with it (`send_texts`), so a lost worker costs no duplicate."""
+    settings = settings_of(self.app)
+    try:
+        done = translate_texts(texts, html=html, summary=summary, settings=settings)
+        reply: dict[str, Any] = {"texts": done.texts, "summary": done.summary}
+    except VertaalError as error:
+        reply = {"error": {"code": error.code, "message": str(error)}}
+    except Exception:  # a bug: the waiting request hears of it now, not after its wait
+        log.exception("short texts for %s failed", reply_to)
+        reply = {
+            "error": {"code": "internal_error", "message": "the texts could not be translated"}
+        }
+    replies.send(redis_client(settings.redis_url), reply_to, reply)

@@ -20,7 +20,7 @@ from celery.signals import worker_ready, worker_shutdown
 
 from workers import heartbeats
 from workers.cache import publish_signature
-from workers.celery_app import QUEUE, WEBHOOK_QUEUE, create_celery
+from workers.celery_app import QUEUE, SHORT_QUEUE, WEBHOOK_QUEUE, create_celery
 from workers.connections import RedisUnavailable, new_redis_client, redis_client
 from workers.engines.signature import worker_signature
 from workers.errors import ConfigurationError
@@ -66,7 +66,7 @@ class Upkeep(threading.Thread):
             heartbeats.depart(self.client, self.worker_name)
 
 
-QUEUES = (QUEUE, WEBHOOK_QUEUE)
+QUEUES = (QUEUE, SHORT_QUEUE, WEBHOOK_QUEUE)
 
 
 def run_worker(
@@ -80,7 +80,7 @@ def run_worker(
         raise ConfigurationError(f"a worker takes the queues {', '.join(QUEUES)}, not {unknown}")
     connect_celery_logging(settings.log_format, loglevel)
     app = create_celery(settings)
-    if QUEUE in queues:
+    if {QUEUE, SHORT_QUEUE} & set(queues):
         publish_signature(redis_client(settings.redis_url), worker_signature(settings))
     name = f"{socket.gethostname()} pid {os.getpid()}"
     upkeep = Upkeep(settings, name, translating=QUEUE in queues)

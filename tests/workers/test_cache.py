@@ -16,7 +16,7 @@ SIGNATURE = {"translation": {"model": "m", "revision": "r1"}, "max_sentence_toke
 @settings(max_examples=200, deadline=None)
 @given(st.text(min_size=1, max_size=200))
 def test_article_key_ignores_what_cannot_change_a_result(text: str) -> None:
-    key = article_key(SIGNATURE, content_digest(SourceFile.pasted(text)), summary=True)
+    key = article_key(SIGNATURE, content_digest(SourceFile.pasted(text)), JobOptions())
     variants = [
         text.replace("\n", "\r\n"),
         unicodedata.normalize("NFD", text),
@@ -24,21 +24,23 @@ def test_article_key_ignores_what_cannot_change_a_result(text: str) -> None:
     ]
     for variant in variants:
         assert (
-            article_key(SIGNATURE, content_digest(SourceFile.pasted(variant)), summary=True) == key
+            article_key(SIGNATURE, content_digest(SourceFile.pasted(variant)), JobOptions()) == key
         )
 
 
 def test_article_key_follows_models_options_and_text() -> None:
     document = content_digest(SourceFile.pasted("De NAVO praat met Rusland."))
-    key = article_key(SIGNATURE, document, summary=True)
+    key = article_key(SIGNATURE, document, JobOptions())
     upgraded = {**SIGNATURE, "translation": {"model": "m", "revision": "r2"}}
-    assert article_key(upgraded, document, summary=True) != key
-    assert article_key(SIGNATURE, document, summary=False) != key
+    assert article_key(upgraded, document, JobOptions()) != key
+    assert article_key(SIGNATURE, document, JobOptions(summary=False)) != key
     assert (
-        article_key(SIGNATURE, content_digest(SourceFile.pasted("De NAVO praat.")), summary=True)
+        article_key(SIGNATURE, content_digest(SourceFile.pasted("De NAVO praat.")), JobOptions())
         != key
     )
-    assert dedupe_key(document, JobOptions()) != dedupe_key(document, JobOptions(summary=False))
+    assert dedupe_key(document, JobOptions()) != dedupe_key(
+        document, JobOptions(JobOptions(summary=False))
+    )
 
 
 def result() -> Result:

@@ -11,8 +11,9 @@ from flask import Flask
 
 import workers.jobs
 import workers.tasks
+import workers.translating
 from service import create_app
-from tests.conftest import TinyModels, run_queued_job
+from tests.conftest import TinyModels, run_queued_job, settings_for
 from tests.processes import ROOT, wait_for
 from tests.service.test_api import unique_article
 from tests.service.test_web import ENGLISH, csrf_token
@@ -24,7 +25,6 @@ from workers.engines.signature import worker_signature
 from workers.job_record import JobOptions, JobRecord, JobStatus, Progress
 from workers.jobs import JOB_ENDS, MAX_ATTEMPTS, JobStore, Start
 from workers.pipeline.article import SourceFile
-from workers.settings import Settings
 
 
 def test_job_store_moves_only_from_the_statuses_it_names(redis_db: str) -> None:
@@ -99,11 +99,9 @@ def ended(monkeypatch: pytest.MonkeyPatch) -> list[JobRecord]:
 def test_every_path_to_a_final_status_goes_through_end(
     ended: list[JobRecord], redis_db: str, tiny_models: TinyModels, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    settings = Settings(
+    settings = settings_for(
+        tiny_models,
         redis_url=redis_db,
-        translation_model=str(tiny_models.translation),
-        summary_model=str(tiny_models.summary),
-        converted_dir=tiny_models.converted,
         threads=1,
     )
     app: Flask = create_app(settings.model_dump())
@@ -149,7 +147,7 @@ def test_every_path_to_a_final_status_goes_through_end(
     def out_of_time(*args: Any, **kwargs: Any) -> Any:
         raise SoftTimeLimitExceeded()
 
-    monkeypatch.setattr(workers.tasks, "translate_article", out_of_time)
+    monkeypatch.setattr(workers.translating, "translate_article", out_of_time)
     run_queued_job(slow, settings)
     expect("soft time limit", slow, "failed", "timeout")
 

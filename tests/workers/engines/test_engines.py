@@ -11,7 +11,7 @@ import pytest
 from celery.exceptions import SoftTimeLimitExceeded
 
 import workers.engines.ctranslate2
-from tests.conftest import ARTICLES, TinyModels
+from tests.conftest import ARTICLES, TinyModels, settings_for
 from workers.engines.ctranslate2 import convert, converted_dir
 from workers.engines.factory import build_generator, load_engines
 from workers.engines.loading import resolve_model
@@ -139,10 +139,8 @@ class Spy:
 def test_both_engines_honour_beams_lengths_and_batches(
     engine: str, tiny_models: TinyModels
 ) -> None:
-    settings = Settings(
-        translation_model=str(tiny_models.translation),
-        summary_model=str(tiny_models.summary),
-        converted_dir=tiny_models.converted,
+    settings = settings_for(
+        tiny_models,
         engine=engine,
         num_beams=3,
         summary_beams=2,

@@ -1,0 +1,154 @@
+"""What a worker does with one piece of work, given its models: an article job, a document
+job, or a batch of short texts. The tasks (`tasks.py`) wrap these with job records, leases
+and replies; this module only translates."""
+
+from __future__ import annotations
+
+import functools
+import time
+from dataclasses import dataclass, replace
+from typing import Any
+
+from bs4 import UnicodeDammit
+
+from workers.cache import SentenceCache
+from workers.connections import redis_client
+from workers.engines.factory import drain_load_times, load_engines
+from workers.engines.protocols import Engines
+from workers.engines.signature import worker_signature
+from workers.job_record import JobOptions
+from workers.metrics import MetricsRecorder
+from workers.pipeline.article import Models, Result, SourceFile
+from workers.pipeline.documents import TranslatedFile, file_result, translate_file
+from workers.pipeline.markup import translate_html
+from workers.pipeline.reading import read_source, suffix_of
+from workers.pipeline.run import ProgressCallback, RunOptions, translate_article
+from workers.pipeline.summarizing import summarize_sentences
+from workers.pipeline.texts import SentenceTranslator, translate_plain
+from workers.settings import Settings
+
+
+@functools.cache
+def cached_signature(settings: Settings) -> dict[str, Any]:
+    return worker_signature(settings)
+
+
+@dataclass
+class Made:
+    """A job's work: its result, the sentences to cache if it ends well, whether it ran on
+    the models its signature names, and, for a document job, the translated file."""
+
+    result: Result
+    sentences: SentenceCache
+    as_signed: bool
+    file: TranslatedFile | None = None
+
+
+def engines_for(settings: Settings, *, summary: bool, metrics: MetricsRecorder) -> Engines:
+    engines = load_engines(settings, summary=summary)
+    for role, backend, seconds in drain_load_times():
+        metrics.observe("vertaal_model_load_seconds", seconds, role=role, backend=backend)
+    return engines
+
+
+def sentence_cache(settings: Settings, metrics: MetricsRecorder) -> SentenceCache:
+    signature = cached_signature(settings)
+    client = redis_client(settings.cache_redis_url())
+    return SentenceCache(client, signature["translation"], settings.cache_ttl, metrics)
+
+
+def translate_job(
+    source: SourceFile, options: JobOptions, settings: Settings, on_progress: ProgressCallback
+) -> Made:
+    metrics = MetricsRecorder(redis_client(settings.redis_url))
+    sentences = sentence_cache(settings, metrics)
+    engines = engines_for(settings, summary=options.summary, metrics=metrics)
+    run = replace(
+        RunOptions.from_settings(settings),
+        summary=options.summary,
+        check_language=options.check_language,
+    )
+    if options.kind == "document":
+        return _document(source, run, engines, sentences, on_progress)
+    result = translate_article(
+        read_source(source), engines, run, cache=sentences, on_progress=on_progress
+    )
+    if options.markup:
+        result = with_markup(result, source, engines, run, sentences)
+    return Made(result, sentences, engines.as_signed)
+
+
+def with_markup(
+    result: Result, source: SourceFile, engines: Engines, run: RunOptions, cache: Any
+) -> Result:
+    """An HTML article's result with the page itself translated, markup kept. Sentences the
+    article already had come from the cache (its pending entries too), not the model."""
+    if suffix_of(source.name) not in (".html", ".htm"):
+        return result
+    html = UnicodeDammit(source.data, ["utf-8"]).unicode_markup or ""
+    return replace(result, markup=translate_html(html, _sentence_translator(engines, run, cache)))
+
+
+def _sentence_translator(
+    engines: Engines,
+    run: RunOptions,
+    sentences: Any,
+    on_progress: ProgressCallback | None = None,
+) -> SentenceTranslator:
+    return SentenceTranslator(
+        engines.translator,
+        batch_size=run.batch_size,
+        max_sentence_tokens=run.max_sentence_tokens,
+        cache=sentences,
+        on_batch=(lambda done, total: on_progress(done, total, "translate"))
+        if on_progress
+        else None,
+    )
+
+
+def _document(
+    source: SourceFile,
+    run: RunOptions,
+    engines: Engines,
+    sentences: SentenceCache,
+    on_progress: ProgressCallback,
+) -> Made:
+    started = time.perf_counter()
+    translate = _sentence_translator(engines, run, sentences, on_progress)
+    translated = translate_file(source, translate)
+    models = Models(translation=engines.translator.model_ref, summary=None)
+    result = file_result(translate, models, {"translate": time.perf_counter() - started})
+    if run.summary and engines.summarizer is not None:
+        english = [t for _, t in translate.pairs]
+        summary = summarize_sentences(
+            english, engines.summarizer, on_step=lambda d, t: on_progress(d, t, "summarize")
+        )
+        result = replace(
+            result, summary=summary, models=replace(models, summary=engines.summarizer.model_ref)
+        )
+    timings = {**result.timings, "total": round(time.perf_counter() - started, 3)}
+    return Made(replace(result, timings=timings), sentences, engines.as_signed, translated)
+
+
+@dataclass(frozen=True)
+class TextsResult:
+    texts: list[str]
+    summary: str | None
+
+
+def translate_texts(
+    texts: list[str], *, html: bool, summary: bool, settings: Settings
+) -> TextsResult:
+    """Short texts (LibreTranslate, DeepL) translated as they are, each in one go."""
+    metrics = MetricsRecorder(redis_client(settings.redis_url))
+    sentences = sentence_cache(settings, metrics)
+    engines = engines_for(settings, summary=summary, metrics=metrics)
+    run = RunOptions.from_settings(settings)
+    translate = _sentence_translator(engines, run, sentences)
+    out = [translate_html(t, translate) if html else translate_plain(t, translate) for t in texts]
+    made_summary = None
+    if summary and engines.summarizer is not None and translate.pairs:
+        made_summary = summarize_sentences([t for _, t in translate.pairs], engines.summarizer)
+    if engines.as_signed:
+        sentences.flush()
+    return TextsResult(out, made_summary)
