@@ -18,7 +18,7 @@ from flask_talisman import Talisman
 from flask_wtf.csrf import CSRFProtect
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from service import api, errors, metrics, web
+from service import api, deepl, errors, libretranslate, metrics, web
 from service.context import Services
 from service.errors import SafeJSONProvider
 from service.limits import install_limits
@@ -107,12 +107,18 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
     app.register_blueprint(api.bp, url_prefix="/api/v1")
     app.register_blueprint(web.bp)
     app.register_blueprint(metrics.bp)
+    app.register_blueprint(libretranslate.bp)
+    app.register_blueprint(deepl.bp)
     install_limits(app, settings)
     app.jinja_env.globals["zip"] = zip
     # Every form post is checked against cross-site use: the web form's by CSRFProtect, the
     # API's form posts by the API itself (JSON posts need no token: browsers cannot send them
     # cross-site without a preflight this app never grants).
-    CSRFProtect(app).exempt(api.bp)
+    # The LibreTranslate and DeepL protocols take form posts from their clients as those
+    # servers do (no session, no cookie: a key, when keys are required).
+    csrf = CSRFProtect(app)
+    for blueprint in (api.bp, libretranslate.bp, deepl.bp):
+        csrf.exempt(blueprint)
     Talisman(
         app,
         force_https=settings.https,

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import redis
@@ -29,11 +29,20 @@ class QueueFull(Exception):
     """The queue's Redis is near its memory limit: no new jobs until workers catch up."""
 
 
+# The LibreTranslate and DeepL blueprints' own error bodies, by blueprint name: their
+# clients read only those, whatever went wrong (a full queue, Redis gone, a bug).
+ErrorShape = Callable[[int, str], Response]
+PROTOCOL_SHAPES: dict[str, ErrorShape] = {}
+
+
 def error_response(
     status: int, code: str, message: str, headers: Mapping[str, str] | None = None
 ) -> Response:
-    """JSON under /api; a page in the site's layout everywhere else."""
-    if request.path.startswith("/api/"):
+    """In a protocol's own shape on its routes; JSON under /api; a page everywhere else."""
+    shape = PROTOCOL_SHAPES.get(request.blueprint or "")
+    if shape is not None:
+        response = shape(status, message)
+    elif request.path.startswith("/api/"):
         response = jsonify({"error": {"code": code, "message": message}})
     else:
         title = PAGE_TITLES.get(status, "Something went wrong")

@@ -20,7 +20,17 @@ from service.context import services
 from workers.settings import Settings
 
 # Endpoints that queue work, and the cheap reads with their own budget.
-SUBMITTING = ("api.create_job", "api.cancel_job", "web.submit_form", "web.cancel")
+SUBMITTING = (
+    "api.create_job",
+    "api.cancel_job",
+    "web.submit_form",
+    "web.cancel",
+    "libretranslate.translate",
+    "libretranslate.detect_language",
+    "libretranslate.translate_file",
+    "deepl.translate",
+    "deepl.upload_document",
+)
 READING = (
     "api.get_job",
     "api.usage",
@@ -29,6 +39,10 @@ READING = (
     "web.job_status",
     "web.download_markdown",
     "web.download_json",
+    "libretranslate.download_file",
+    "deepl.document_status",
+    "deepl.document_result",
+    "deepl.usage",
 )
 
 

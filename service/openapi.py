@@ -66,10 +66,13 @@ spec = SpecTree(
 )
 
 
-def responses(ok: dict[int, tuple[type, str]], errors: tuple[int, ...]) -> Response:
-    """Success bodies by status, and the error statuses a route answers (all `ErrorBody`)."""
+def responses(
+    ok: dict[int, tuple[type | None, str]], errors: tuple[int, ...], error_model: type = ErrorBody
+) -> Response:
+    """Success bodies by status, and the error statuses a route answers, in `error_model`
+    (the job API's shape by default; the LibreTranslate and DeepL routes answer in theirs)."""
     declared: dict[str, Any] = {f"HTTP_{code}": body for code, body in ok.items()}
-    declared |= {f"HTTP_{code}": (ErrorBody, ERROR_MEANINGS[code]) for code in errors}
+    declared |= {f"HTTP_{code}": (error_model, ERROR_MEANINGS[code]) for code in errors}
     return Response(**declared)
 
 

@@ -4,9 +4,9 @@ out, and generate the OpenAPI document's schemas, so the three cannot drift apar
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, RootModel, field_validator
 
 from workers.errors import EmptyArticleError
 from workers.pipeline.reading import SUPPORTED_SUFFIXES, TEXT_FORMAT_SUFFIXES
@@ -77,6 +77,11 @@ class JobRequest(BaseModel):
         "`text`; upload other formats as files.",
     )
     callback_url: str | None = _callback_field()
+    format: Literal["text", "html"] = Field(
+        "text",
+        description="`html`: the text is read as HTML, and the result also holds the page "
+        "translated with its markup kept (`markup`).",
+    )
 
     # The text's own encoding (in SourceFile.pasted) finds its lone surrogates: encoding a
     # megabyte once instead of twice matters to a web request.
@@ -118,6 +123,9 @@ class JobForm(BaseModel):
         True, description="Refuse text that is clearly not Dutch (`true` or `false`)."
     )
     callback_url: str | None = _callback_field()
+    format: Literal["text", "html"] = Field(
+        "text", description="`html`: the result also holds the page translated, markup kept."
+    )
 
     # The text's own encoding (in SourceFile.pasted) finds its lone surrogates: encoding a
     # megabyte once instead of twice matters to a web request.
@@ -161,3 +169,160 @@ class Usage(BaseModel):
     month: str = Field(description="The month counted, YYYY-MM (UTC).")
     characters: int = Field(description="Characters of Dutch text translated this month.")
     character_limit: int | None = Field(description="The key's monthly quota, if it has one.")
+
+
+# --- The LibreTranslate protocol ---------------------------------------------------------
+
+
+class LtError(BaseModel):
+    """LibreTranslate's error shape."""
+
+    error: str
+
+
+class LtTranslateRequest(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+    q: Annotated[str, Field(min_length=1)] | Annotated[list[str], Field(min_length=1)] = Field(
+        description="A text, or (JSON only) a list of texts."
+    )
+    source: Literal["nl", "NL", "auto"] = Field(description="`nl`, or `auto` to detect it.")
+    target: Literal["en", "EN"] = Field(description="`en`.")
+    format: Literal["text", "html"] = Field("text", description="`html` keeps the markup.")
+    api_key: str | None = Field(None, description="A Vertaal API key.")
+    alternatives: int = Field(0, ge=0, description="Accepted; no alternatives are given.")
+
+
+class LtDetectRequest(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+    q: Annotated[str, Field(min_length=1)] | Annotated[list[str], Field(min_length=1)]
+    api_key: str | None = None
+
+
+class LtDetection(BaseModel):
+    confidence: float = Field(description="0 to 100.")
+    language: str
+
+
+class LtDetections(RootModel[list[LtDetection]]):
+    pass
+
+
+class LtTranslation(BaseModel):
+    translatedText: str | list[str]
+    detectedLanguage: LtDetection | list[LtDetection] | None = None
+    alternatives: list[str] | list[list[str]] | None = None
+
+
+class LtLanguage(BaseModel):
+    code: str
+    name: str
+    targets: list[str]
+
+
+class LtLanguages(RootModel[list[LtLanguage]]):
+    pass
+
+
+class LtSettings(BaseModel):
+    charLimit: int
+    frontendTimeout: int
+    apiKeys: bool
+    keyRequired: bool
+    suggestions: bool
+    filesTranslation: bool
+    supportedFilesFormat: list[str]
+    language: dict[str, dict[str, str]]
+
+
+class LtFileRequest(BaseModel):
+    model_config = ConfigDict(extra="allow", json_schema_extra=lambda schema: _file_field(schema))
+
+    source: str
+    target: str
+    api_key: str | None = None
+
+
+class LtFileTranslation(BaseModel):
+    translatedFileUrl: str
+
+
+# --- The DeepL v2 protocol ---------------------------------------------------------------
+
+
+class DlError(BaseModel):
+    """DeepL's error shape."""
+
+    message: str
+
+
+class DlTranslateRequest(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+    text: list[str] = Field(min_length=1, max_length=50, description="The texts, at most 50.")
+    target_lang: Literal["EN", "EN-GB", "EN-US", "en", "en-gb", "en-us"] = Field(
+        description="EN-GB, EN-US (or EN)."
+    )
+    source_lang: Literal["NL", "nl"] | None = Field(None, description="NL, or absent to detect.")
+    tag_handling: Literal["html", "xml"] | None = Field(None, description="html keeps markup.")
+    vertaal_summary: bool | str | None = Field(
+        None, description="Vertaal's extension: also summarize the texts (`vertaal_summary`)."
+    )
+
+
+class DlTranslationItem(BaseModel):
+    detected_source_language: str
+    text: str
+    billed_characters: int
+
+
+class DlTranslations(BaseModel):
+    translations: list[DlTranslationItem]
+    vertaal_summary: str | None = Field(
+        None, description="Vertaal's extension: the summary, when asked for."
+    )
+
+
+class DlDocumentRequest(BaseModel):
+    model_config = ConfigDict(extra="allow", json_schema_extra=lambda schema: _file_field(schema))
+
+    target_lang: Literal["EN", "EN-GB", "EN-US", "en", "en-gb", "en-us"]
+    source_lang: Literal["NL", "nl"] | None = None
+    output_format: str | None = None
+    vertaal_summary: str | None = None
+
+
+class DlDocumentHandle(BaseModel):
+    document_id: str
+    document_key: str
+
+
+class DlDocumentKey(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+    document_key: str
+
+
+class DlDocumentStatus(BaseModel):
+    document_id: str
+    status: Literal["queued", "translating", "done", "error"]
+    seconds_remaining: int | None = None
+    billed_characters: int | None = None
+    error_message: str | None = None
+    vertaal_summary: str | None = None
+
+
+class DlUsage(BaseModel):
+    character_count: int
+    character_limit: int
+
+
+class DlLanguage(BaseModel):
+    language: str
+    name: str
+    supports_formality: bool | None = None
+
+
+class DlLanguages(RootModel[list[DlLanguage]]):
+    pass

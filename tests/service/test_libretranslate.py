@@ -1,0 +1,145 @@
+"""The LibreTranslate protocol with its published client (libretranslatepy) and with the
+exact requests Mastodon sends, against a live server and worker on the tiny models."""
+
+import io
+import urllib.error
+from collections.abc import Iterator
+
+import pytest
+import requests
+from bs4 import BeautifulSoup
+from libretranslatepy import LibreTranslateAPI
+
+from service import create_app
+from tests.processes import Worker, free_port, live_server
+from tests.service.test_auth import create_key
+from tests.workers.pipeline.test_markup import tags
+from workers.connections import redis_client
+from workers.keys import KeyStore
+
+DUTCH = "De minister zei dinsdag dat er nieuwe plannen komen voor de dijken."
+TOOT = (
+    '<p>Het kabinet trekt <strong>extra geld</strong> uit voor <a href="https://example.nl/'
+    'dijken" rel="nofollow noopener">de dijken</a>.</p><p>Dat zei de minister dinsdag. '
+    '<span class="h-card"><a href="https://social.example/@nos" class="u-url mention">@'
+    "<span>nos</span></a></span></p>"
+)
+
+
+def said(refusal: urllib.error.HTTPError) -> str:
+    """The body of a refusal (closing its connection)."""
+    with refusal:
+        return refusal.read().decode()
+
+
+@pytest.fixture
+def url(redis_url: str, live_worker: Worker) -> Iterator[str]:
+    with live_server(create_app({"redis_url": redis_url})) as base:
+        yield base
+
+
+def test_libretranslatepy_translates_detects_and_lists_languages(url: str) -> None:
+    lt = LibreTranslateAPI(url)
+    translated = lt.translate(DUTCH, "nl", "en", timeout=60)
+    assert isinstance(translated, str) and translated.strip() and translated != DUTCH
+    assert lt.translate(DUTCH, "nl", "en", timeout=60) == translated, "same text, same answer"
+    assert isinstance(lt.translate(DUTCH, "auto", "en", timeout=60), str)
+    best = lt.detect(DUTCH)[0]
+    assert best["language"] == "nl" and 0 < best["confidence"] <= 100
+    assert {lang["code"] for lang in lt.languages()} == {"nl", "en"}
+    assert next(lang for lang in lt.languages() if lang["code"] == "nl")["targets"] == ["en"]
+
+
+def test_libretranslatepy_hears_the_refusals_in_libretranslates_words(url: str) -> None:
+    lt = LibreTranslateAPI(url)
+    for source, target, message in (
+        ("de", "en", "de is not supported"),
+        ("nl", "nl", "Dutch (nl) is not available as a target language from Dutch (nl)"),
+    ):
+        with pytest.raises(urllib.error.HTTPError) as refused:
+            lt.translate(DUTCH, source, target)
+        assert refused.value.code == 400
+        assert said(refused.value) == f'{{"error":"{message}"}}\n'
+    with pytest.raises(urllib.error.HTTPError) as english:
+        lt.translate("The minister said on Tuesday that there will be new plans.", "auto", "en")
+    assert english.value.code == 400 and "English (en)" in said(english.value)
+
+
+def test_mastodons_request_keeps_the_toots_markup(url: str) -> None:
+    # What Mastodon's LibreTranslate backend sends: JSON, format html, the key in the body.
+    answer = requests.post(
+        f"{url}/translate",
+        json={"q": TOOT, "source": "nl", "target": "en", "format": "html", "api_key": ""},
+        timeout=60,
+    )
+    assert answer.status_code == 200, answer.text
+    out = answer.json()["translatedText"]
+    assert tags(out, "html.parser") == tags(TOOT, "html.parser")
+    assert (
+        BeautifulSoup(out, "html.parser").get_text()
+        != BeautifulSoup(TOOT, "html.parser").get_text()
+    )
+    assert answer.headers["Access-Control-Allow-Origin"] == "*"
+
+
+def test_a_list_of_texts_gets_a_list_back_in_order(url: str) -> None:
+    texts = [DUTCH, "Een tweede zin over het weer.", "   ", "2023"]
+    answer = requests.post(
+        f"{url}/translate", json={"q": texts, "source": "auto", "target": "en"}, timeout=60
+    )
+    assert answer.status_code == 200, answer.text
+    body = answer.json()
+    assert len(body["translatedText"]) == 4 and body["translatedText"][2] == "   "
+    assert [d["language"] for d in body["detectedLanguage"]] == ["nl"] * 4
+    one = requests.post(f"{url}/translate", json={"q": texts[1], "source": "nl", "target": "en"})
+    assert one.json()["translatedText"] == body["translatedText"][1], "each text on its own"
+
+
+def test_a_file_comes_back_translated_line_for_line(url: str) -> None:
+    text = f"{DUTCH}\n\nEen tweede alinea. Met twee zinnen.\n- een lijst\n"
+    answer = requests.post(
+        f"{url}/translate_file",
+        data={"source": "nl", "target": "en"},
+        files={"file": ("bericht.txt", io.BytesIO(text.encode()), "text/plain")},
+        timeout=60,
+    )
+    assert answer.status_code == 200, answer.text
+    link = answer.json()["translatedFileUrl"]
+    assert link.startswith(url) and link.endswith("bericht_en.txt")
+    download = requests.get(link, timeout=10)
+    assert download.status_code == 200
+    lines = download.content.decode().split("\n")
+    assert len(lines) == len(text.split("\n")) and lines[1] == "" and lines[3].startswith("- ")
+    assert requests.get(f"{url}/download_file/nothing.here", timeout=10).status_code == 404
+
+
+def test_keys_guard_the_protocol_and_count_what_it_translates(
+    redis_url: str, live_worker: Worker
+) -> None:
+    app = create_app({"redis_url": redis_url, "require_api_key": True})
+    key_id, key = create_key(redis_url, "--chars-per-month", "100")
+    with live_server(app) as base:
+        with pytest.raises(urllib.error.HTTPError) as missing:
+            LibreTranslateAPI(base).translate(DUTCH, "nl", "en")
+        assert missing.value.code == 400 and "get an API key" in said(missing.value)
+        with pytest.raises(urllib.error.HTTPError) as wrong:
+            LibreTranslateAPI(base, api_key="vk_wrong").translate(DUTCH, "nl", "en")
+        assert wrong.value.code == 403 and "Invalid API key" in said(wrong.value)
+        settings = requests.get(f"{base}/frontend/settings", timeout=10).json()
+        assert settings["keyRequired"] is True and settings["charLimit"] > 0
+
+        assert LibreTranslateAPI(base, api_key=key).translate(DUTCH, "nl", "en", timeout=60)
+        assert KeyStore(redis_client(redis_url)).usage(key_id) == len(DUTCH)
+        LibreTranslateAPI(base, api_key=key).translate(DUTCH, "nl", "en", timeout=60)
+        with pytest.raises(urllib.error.HTTPError) as over:  # 2 x 67 characters > 100
+            LibreTranslateAPI(base, api_key=key).translate(DUTCH, "nl", "en")
+        assert over.value.code == 403 and "100 characters" in said(over.value)
+
+
+def test_with_redis_gone_both_protocols_answer_503_in_their_own_shape() -> None:
+    client = create_app({"redis_url": f"redis://127.0.0.1:{free_port()}/0"}).test_client()
+    lt = client.post("/translate", json={"q": DUTCH, "source": "nl", "target": "en"})
+    assert lt.status_code == 503 and set(lt.get_json()) == {"error"}
+    dl = client.post("/v2/translate", json={"text": [DUTCH], "target_lang": "EN-GB"})
+    assert dl.status_code == 503 and set(dl.get_json()) == {"message"}
+    assert dl.headers["Retry-After"]
