@@ -20,7 +20,7 @@ from typing import Any, Protocol
 
 from workers.errors import InputError, JobFailedError, UnsupportedFormatError
 from workers.pipeline.article import Result
-from workers.pipeline.reading import is_supported, suffix_list
+from workers.pipeline.reading import is_supported, suffix_list, suffix_of
 from workers.pipeline.run import PIPELINE_VERSION, ProgressCallback
 
 
@@ -42,6 +42,11 @@ class ArticleFile:
     path: Path
     json_out: Path
     md_out: Path
+
+    @property
+    def html_out(self) -> Path:
+        """Beside the others, for an HTML article translated with its markup."""
+        return self.md_out.with_name(self.md_out.name.removesuffix(OUTPUT_SUFFIX) + ".en.html")
 
     @property
     def name(self) -> str:
@@ -133,12 +138,24 @@ def _walk(root: Path, out_root: Path, refused: list[tuple[Path, str]]) -> Iterat
 
 
 def output_identity(
-    model_digests: Mapping[str, str], *, summary: bool, check_language: bool
+    model_digests: Mapping[str, str],
+    *,
+    summary: bool,
+    check_language: bool,
+    markup: bool = False,
 ) -> dict[str, Any]:
     """What decides an output besides its input: the options and the models (digests of their
     versions and generation settings), whichever route, in-process or a service, makes it."""
     models = {role: d for role, d in model_digests.items() if role == "translation" or summary}
-    return {"models": models, "summary": summary, "check_language": check_language}
+    identity = {"models": models, "summary": summary, "check_language": check_language}
+    return identity | ({"markup": True} if markup else {})
+
+
+def _identity_of(article: ArticleFile, identity: Mapping[str, Any]) -> Mapping[str, Any]:
+    """Keeping markup changes only an HTML article's outputs: the others stay current."""
+    if suffix_of(article.path.name) in (".html", ".htm"):
+        return identity
+    return {name: value for name, value in identity.items() if name != "markup"}
 
 
 def fingerprint(data: bytes, identity: Mapping[str, Any]) -> str:
@@ -179,8 +196,10 @@ def write_atomically(path: Path, text: str) -> None:
 
 
 def write_outputs(article: ArticleFile, result: Result, stamp: str) -> None:
-    # The JSON goes last: its fingerprint is what marks the pair as complete.
+    # The JSON goes last: its fingerprint is what marks the outputs as complete.
     write_atomically(article.md_out, result.to_markdown(article.path.stem))
+    if result.markup is not None:
+        write_atomically(article.html_out, result.markup)
     document = {**result.to_dict(), "fingerprint": stamp}
     write_atomically(article.json_out, json.dumps(document, ensure_ascii=False, indent=2) + "\n")
 
@@ -203,7 +222,7 @@ def translate_files(
             data = article.path.read_bytes()
         except OSError as error:
             return _fail(article, f"cannot read it: {error.strerror or error}")
-        stamp = fingerprint(data, identity)
+        stamp = fingerprint(data, _identity_of(article, identity))
         if not force and is_current(article, stamp):
             summary.skipped.append(article.path)
             return reporter.finished(article, "skipped", None)

@@ -41,10 +41,17 @@ def _message(response: httpx.Response) -> str:
 
 class ServiceClient:
     def __init__(
-        self, base_url: str, *, summary: bool, check_language: bool, api_key: str | None = None
+        self,
+        base_url: str,
+        *,
+        summary: bool,
+        check_language: bool,
+        api_key: str | None = None,
+        markup: bool = False,
     ) -> None:
         self.base_url = base_url.rstrip("/")
         self.form = {"summary": str(summary).lower(), "check_language": str(check_language).lower()}
+        self.markup = markup
         self.api_key = api_key
         headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
         self.http = httpx.Client(
@@ -108,8 +115,9 @@ class ServiceClient:
         return dict(self._answer(response, "models")["models"])
 
     def translate(self, article: ArticleFile, data: bytes, on_progress: ProgressCallback) -> Result:
+        form = {**self.form, "format": "html"} if self.markup else self.form
         response = self._call(
-            "POST", "/api/v1/jobs", files={"file": (article.path.name, data)}, data=self.form,
+            "POST", "/api/v1/jobs", files={"file": (article.path.name, data)}, data=form,
             headers=self._form_headers(),
         )  # fmt: skip
         if response.status_code not in (200, 202):

@@ -51,17 +51,35 @@ class RichReporter:
             self.bars.console.print(f"[red]failed[/] {article.name}: {reason}", highlight=False)
 
 
-def _local_translate(settings: Settings) -> TranslateFile:
+class MemoryCache(dict[str, str]):
+    """The sentence cache of one in-process article: its markup pass reuses its sentences."""
+
+    def get_many(self, sentences: Any) -> dict[str, str]:
+        return {s: self[s] for s in sentences if s in self}
+
+    def set_many(self, translations: Any) -> None:
+        self.update(translations)
+
+
+def _local_translate(settings: Settings, keep_html: bool) -> TranslateFile:
     """Translate in this process; models load on the first article that needs them."""
     from workers.engines.factory import load_engines
+    from workers.pipeline.article import SourceFile
     from workers.pipeline.reading import read_bytes
     from workers.pipeline.run import RunOptions, translate_article
+    from workers.translating import with_markup
 
     options = RunOptions.from_settings(settings)
 
     def translate(article: ArticleFile, data: bytes, on_progress: Any) -> Any:
         document = read_bytes(data, article.path.name)
-        return translate_article(document, load_engines(settings), options, on_progress=on_progress)
+        engines, cache = load_engines(settings), MemoryCache()
+        result = translate_article(document, engines, options, cache=cache, on_progress=on_progress)
+        if keep_html:
+            result = with_markup(
+                result, SourceFile(article.path.name, data), engines, options, cache
+            )
+        return result
 
     return translate
 
@@ -107,6 +125,10 @@ For each article, writes OUT/<relative path>/<stem>.json (the full result) and <
     help="With --server: the API key to send.",
 )  # fmt: skip
 @click.option(
+    "--keep-html", is_flag=True, envvar="VERTAAL_KEEP_HTML", show_envvar=True,
+    help="For .html articles also write <stem>.en.html: the page translated, its markup kept.",
+)  # fmt: skip
+@click.option(
     "--notify", envvar="VERTAAL_NOTIFY", show_envvar=True, metavar="URL",
     help="POST the run's summary (JSON, signed with VERTAAL_WEBHOOK_SECRET if set) to URL.",
 )  # fmt: skip
@@ -120,6 +142,7 @@ def translate(
     server: str | None,
     concurrency: int,
     api_key: str | None,
+    keep_html: bool,
     notify: str | None,
 ) -> None:
     settings = load_settings(summary=summary, check_language=False if any_language else None)
@@ -130,17 +153,18 @@ def translate(
 
         client = ServiceClient(
             server, summary=settings.summary, check_language=settings.check_language,
-            api_key=api_key,
+            api_key=api_key, markup=keep_html,
         )  # fmt: skip
         digests, translate_one = client.model_digests(), client.translate
     else:
         from workers.engines.signature import model_digests, output_signature
 
         digests = model_digests(output_signature(settings))
-        translate_one, concurrency = _local_translate(settings), 1
+        translate_one, concurrency = _local_translate(settings, keep_html), 1
     identity = output_identity(
-        digests, summary=settings.summary, check_language=settings.check_language
-    )
+        digests, summary=settings.summary, check_language=settings.check_language,
+        markup=keep_html,
+    )  # fmt: skip
     with Progress(
         TextColumn("{task.description:>12}"), BarColumn(), MofNCompleteColumn(),
         TimeElapsedColumn(), console=stderr, transient=False,
@@ -197,8 +221,9 @@ def serve(host: str | None, port: int | None) -> None:
 )  # fmt: skip
 @click.option("--loglevel", default="INFO", show_default=True, help="Celery log level.")
 @click.option(
-    "--queues", default="vertaal,vertaal-webhooks", show_default=True,
-    help="The queues to take: vertaal (translations), vertaal-webhooks (callbacks).",
+    "--queues", default="vertaal,vertaal-short,vertaal-webhooks", show_default=True,
+    help="The queues to take: vertaal (articles and documents), vertaal-short (LibreTranslate "
+    "and DeepL texts, answered while the client waits), vertaal-webhooks (callbacks).",
 )  # fmt: skip
 @exits_cleanly
 def worker(processes: int | None, loglevel: str, queues: str) -> None:

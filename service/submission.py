@@ -5,6 +5,7 @@ identical job that is already active, or queue a new one. Used by the API and th
 from __future__ import annotations
 
 import logging
+import uuid
 from dataclasses import dataclass
 from pathlib import PurePath
 from typing import Any, Literal
@@ -83,9 +84,10 @@ def parse_json(request: Request, limit: int) -> ArticleRequest:
         raise BadRequest("the body must be a JSON object with at least a 'text' field")
     body: JobRequest = validated(JobRequest, data)
     filename = _safe_name(body.filename)
+    html = body.format == "html"
     return ArticleRequest(
-        source=_text_source(body.text, filename, limit),
-        options=JobOptions(summary=body.summary, check_language=body.check_language),
+        source=_text_source(body.text, filename or ("page.html" if html else None), limit),
+        options=JobOptions(summary=body.summary, check_language=body.check_language, markup=html),
         filename=filename,
         callback_url=body.callback_url,
     )
@@ -101,7 +103,9 @@ def form_fields(request: Request) -> dict[str, str]:
 def parse_form(request: Request, limit: int) -> ArticleRequest:
     """A multipart or urlencoded form: a `file` upload, or a `text` field."""
     form: JobForm = validated(JobForm, form_fields(request))
-    options = JobOptions(summary=form.summary, check_language=form.check_language)
+    options = JobOptions(
+        summary=form.summary, check_language=form.check_language, markup=form.format == "html"
+    )
     upload: FileStorage | None = request.files.get("file")
     if upload is not None and upload.filename:
         filename = _safe_name(upload.filename)
@@ -112,7 +116,8 @@ def parse_form(request: Request, limit: int) -> ArticleRequest:
             raise EmptyArticleError("the submitted text holds no article text")
         raise BadRequest("send the article as a 'file' upload or a 'text' field")
     filename = _safe_name(form.filename)
-    source = _text_source(form.text, filename, limit)
+    html = form.format == "html"
+    source = _text_source(form.text, filename or ("page.html" if html else None), limit)
     return ArticleRequest(source, options, filename, form.callback_url)
 
 
@@ -125,7 +130,7 @@ def parse_request(request: Request, limit: int) -> ArticleRequest:
 
 
 def submit(
-    services: Services, article: ArticleRequest, *, api_key: str | None = None
+    services: Services, article: ArticleRequest, *, api_key: str | None = None, unique: bool = False
 ) -> Submission:
     """A job for this article: done at once from the cache, an identical active job, or new.
     Only bounded, linear checks run here; the worker reads, cleans and splits the article."""
@@ -135,8 +140,15 @@ def submit(
     _refuse_when_full(services)
     jobs = services.jobs
     owner: dict[str, Any] = {"api_key": api_key, "callback_url": article.callback_url}
+    # A job of its own, never joined (a DeepL document has its own key): its dedupe key is
+    # one no other job can have.
+    joinable = {**owner, "unique": uuid.uuid4().hex} if unique else owner
     content = content_digest(article.source)
-    cached_key = _cached_result_key(services, article, content)
+    cached_key = (
+        _cached_result_key(services, article, content)
+        if article.options.kind == "article"
+        else None
+    )
     if cached_key is not None:
         job = jobs.create(
             article.source, article.options, filename=article.filename, keep_input=False,
@@ -153,7 +165,7 @@ def submit(
 
     # One job per identical article and options, and per key and callback: each key is
     # charged for its own translations, and each callback hears of its own job.
-    key = dedupe_key(content, article.options, owner)
+    key = dedupe_key(content, article.options, joinable)
     job = jobs.create(
         article.source, article.options, filename=article.filename, dedupe_key=key,
         check_after=services.settings.lease_seconds, **owner,
@@ -206,7 +218,7 @@ def _cached_result_key(services: Services, article: ArticleRequest, content: str
     signature = published_signature(services.queue)
     if signature is None:
         return None
-    key = article_key(signature, content, article.options.summary)
+    key = article_key(signature, content, article.options)
     try:
         found = services.results.has(key)
     except RedisUnavailable:

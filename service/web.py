@@ -56,6 +56,7 @@ class FormState:
 
     text: str = ""
     summary: bool = True
+    keep_html: bool = False
     error: str | None = None
     detail: str | None = None
     offer_language_override: bool = False
@@ -79,7 +80,8 @@ def _state_from_request() -> FormState:
         summary = JobForm.model_validate({"summary": flag}).summary
     except ValidationError:
         summary = True
-    return FormState(text=request.form.get("text", ""), summary=summary)
+    keep_html = form_fields(request).get("format") == "html"
+    return FormState(text=request.form.get("text", ""), summary=summary, keep_html=keep_html)
 
 
 @bp.errorhandler(CSRFError)
@@ -175,6 +177,16 @@ def _result_or_404(job_id: str) -> tuple[JobRecord, Result]:
 def download_markdown(job_id: str) -> Response:
     job, result = _result_or_404(job_id)
     return _download(job, result.to_markdown(_stem(job)), ".en.md", "text/markdown")
+
+
+@bp.get("/jobs/<job_id>/translation.html")
+def download_page(job_id: str) -> Response:
+    """The page translated with its markup (asked for with `format=html`), as an attachment:
+    never shown as a page of this site."""
+    job, result = _result_or_404(job_id)
+    if result.markup is None:
+        abort(404, "This job kept no HTML: submit an .html page with its markup kept.")
+    return _download(job, result.markup, ".en.html", "text/html")
 
 
 @bp.get("/jobs/<job_id>/result.json")

@@ -48,6 +48,7 @@ def test_folder_with_good_empty_and_binary_files(
         "removed",
         "models",
         "timings",
+        "markup",
         "fingerprint",
     }
     assert data["source"]["date"] == "2022-01"
@@ -276,3 +277,26 @@ def test_models_convert_then_info_shows_the_converted_copies(
     refused = vertaal("models", "convert")
     assert refused.exit_code == 2
     assert "nothing to convert" in refused.stderr
+
+
+def test_keep_html_writes_the_translated_page_beside_the_article(
+    tmp_path: Path, tiny_env: TinyModels
+) -> None:
+    from tests.workers.pipeline.test_markup import PAGE, tags
+
+    folder, out = tmp_path / "in", tmp_path / "out"
+    folder.mkdir()
+    (folder / "dijken.html").write_text(PAGE)
+    (folder / "kort.txt").write_text((ARTICLES / "sherman-brussels-talks.txt").read_text())
+    plain = vertaal("translate", str(folder), "--out", str(out), "--no-summary")
+    assert plain.exit_code == 0, plain.stderr
+    assert "dijken.en.html" not in outputs(out)
+
+    kept = vertaal("translate", str(folder), "--out", str(out), "--no-summary", "--keep-html")
+    assert kept.exit_code == 0, kept.stderr
+    assert kept.stdout.strip().splitlines()[-1] == "1 translated, 1 skipped, 0 failed"
+    assert "kort.en.html" not in outputs(out), "only HTML articles have a page to keep"
+    page = (out / "dijken.en.html").read_text()
+    assert tags(page, "html.parser") == tags(PAGE, "html.parser")
+    data = json.loads((out / "dijken.json").read_text())
+    assert data["markup"] == page and data["translation"]["paragraphs"]

@@ -14,9 +14,9 @@ import redis
 from flask import Flask
 from flask.testing import FlaskClient
 
-import workers.tasks
+import workers.translating
 from service import create_app
-from tests.conftest import ARTICLES, TinyModels, run_queued_job
+from tests.conftest import ARTICLES, TinyModels, run_queued_job, settings_for
 from tests.processes import RedisServer, Worker, free_port, wait_for
 from workers.cache import RESULT_PREFIX, SENTENCE_PREFIX
 from workers.settings import Settings
@@ -176,19 +176,17 @@ def test_a_job_cancelled_after_its_last_batch_caches_nothing(
     url = redis_db  # no worker: the task runs here, by hand
     client = create_app({"redis_url": url}).test_client()
     job_id = client.post("/api/v1/jobs", json={"text": unique_article(3, seed=5)}).get_json()["id"]
-    real = workers.tasks.translate_article
+    real = workers.translating.translate_article
 
     def cancelled_at_the_end(*args: Any, **kwargs: Any) -> Any:
         result = real(*args, **kwargs)
         assert client.delete(f"/api/v1/jobs/{job_id}").status_code == 200
         return result
 
-    monkeypatch.setattr(workers.tasks, "translate_article", cancelled_at_the_end)
-    settings = Settings(
+    monkeypatch.setattr(workers.translating, "translate_article", cancelled_at_the_end)
+    settings = settings_for(
+        tiny_models,
         redis_url=url,
-        translation_model=str(tiny_models.translation),
-        summary_model=str(tiny_models.summary),
-        converted_dir=tiny_models.converted,
     )
     run_queued_job(job_id, settings)
     assert client.get(f"/api/v1/jobs/{job_id}").get_json()["status"] == "cancelled"

@@ -10,7 +10,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from service import create_app
-from tests.conftest import ARTICLES
+from tests.conftest import ARTICLES, TinyModels, run_queued_job, settings_for
 from tests.processes import free_port
 from tests.service.test_api import unique_article
 from workers.engines.factory import load_engines
@@ -240,3 +240,42 @@ def test_the_api_reference_page_uses_only_this_apps_files(client: FlaskClient) -
         with client.get(asset) as response:  # a file response holds the file open
             assert response.status_code == 200, asset
     assert 'href="/api/v1/docs"' in client.get("/").get_data(as_text=True), "linked from the footer"
+
+
+def test_an_html_page_with_its_markup_kept_through_the_api_and_the_form(
+    redis_db: str, tiny_models: TinyModels
+) -> None:
+    from tests.workers.pipeline.test_markup import PAGE, tags
+
+    settings = settings_for(
+        tiny_models,
+        redis_url=redis_db,
+    )
+    client = create_app(settings.model_dump()).test_client()
+    by_api = client.post("/api/v1/jobs", json={"text": PAGE, "format": "html", "summary": False})
+    assert by_api.status_code == 202, by_api.get_json()
+    other = PAGE.replace("Zwolle", "Deventer").encode()  # the same page would join the job
+    by_form = post_form(client, file=(io.BytesIO(other), "dijken.html"), format="html",
+                        summary="false")  # fmt: skip
+    assert by_form.status_code == 303
+    plain = client.post("/api/v1/jobs", json={"text": PAGE, "filename": "p.html", "summary": False})
+    ids = [by_api.get_json()["id"], by_form.headers["Location"].rsplit("/", 1)[-1]]
+    for job_id in [*ids, plain.get_json()["id"]]:
+        run_queued_job(job_id, settings)
+
+    api_result = client.get(f"/api/v1/jobs/{ids[0]}").get_json()["result"]
+    assert tags(api_result["markup"], "html.parser") == tags(PAGE, "html.parser")
+    assert api_result["translation"]["paragraphs"], "the article's own result as well"
+    assert (
+        client.get(f"/api/v1/jobs/{plain.get_json()['id']}").get_json()["result"]["markup"] is None
+    )
+
+    page = client.get(f"/jobs/{ids[1]}").get_data(as_text=True)
+    assert 'data-testid="download-html"' in page
+    download = client.get(f"/jobs/{ids[1]}/translation.html")
+    assert download.status_code == 200 and download.mimetype == "text/html"
+    assert download.headers["Content-Disposition"] == "attachment; filename=dijken.en.html"
+    assert tags(download.get_data(as_text=True), "html.parser") == tags(
+        other.decode(), "html.parser"
+    )
+    assert client.get(f"/jobs/{plain.get_json()['id']}/translation.html").status_code == 404
