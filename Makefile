@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: install system-deps test run lint bench bench-accept
+.PHONY: install system-deps test run lint bench bench-accept bench-short
 
 install: $(STAMP)
 
@@ -47,6 +47,10 @@ bench: install
 # How long the web takes to accept a 1 KB and a 1 MB article (it must stay within 3x).
 bench-accept: install
 	$(BIN)/python -m bench.accept
+
+# How long a LibreTranslate or DeepL text waits while long articles are translated.
+bench-short: install
+	$(BIN)/python -m bench.short
 
 lint: install
 	$(BIN)/ruff check cli service workers tests bench

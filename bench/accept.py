@@ -15,27 +15,15 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import socket
 import statistics
-import subprocess
-import sys
-import tempfile
 import time
-from pathlib import Path
 
 import httpx
 
-from cli.stack import queue_options, start_redis
+from bench.stack import running_service
 
 # Not plain ASCII, as Dutch news is not: “quotes”, één, café.
 SENTENCE = "De minister zei op dag {n} dat er “één nieuw plan” komt voor de dijken bij het café. "
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def article(size: int, n: int, *, punctuated: bool = True) -> str:
@@ -65,39 +53,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--rounds", type=int, default=30, help="submissions of each kind")
     rounds = parser.parse_args(argv).rounds
 
-    with tempfile.TemporaryDirectory() as folder:
-        redis_url = f"redis://127.0.0.1:{free_port()}/0"
-        redis = start_redis(redis_url, Path(folder), queue_options("2gb"))
-        port = free_port()
-        env = {**os.environ, "VERTAAL_REDIS_URL": redis_url, "VERTAAL_PORT": str(port)}
-        web = subprocess.Popen(
-            [sys.executable, "-m", "cli", "serve"],
-            env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        base = f"http://127.0.0.1:{port}"
-        try:
-            _wait_for(base)
-            results = _measure(base, rounds)
-        finally:
-            web.terminate()
-            web.wait(timeout=30)
-            redis.terminate()
-            redis.wait(timeout=30)
+    with running_service(None) as base:  # no worker: only the web's side is timed
+        results = _measure(base, rounds)
     report(results)
-
-
-def _wait_for(base: str) -> None:
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(f"{base}/api/v1/health", timeout=2).status_code == 200:
-                return
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.2)
-    raise RuntimeError("vertaal serve did not start")
 
 
 def _measure(base: str, rounds: int) -> dict[str, list[float]]:

@@ -41,15 +41,25 @@ def cache_root() -> Path:
     return cache / "vertaal" / f"bench-models-v{BUILD_VERSION}"
 
 
+def example_corpus() -> list[str]:
+    return [
+        line for path in sorted(EXAMPLES.glob("*.txt")) for line in path.read_text().splitlines()
+        if line.strip()
+    ]  # fmt: skip
+
+
+def build_tiny_models(root: Path) -> BenchModels:
+    """The test suite's tiny models (a few layers, a small vocabulary), for a quick run."""
+    corpus = example_corpus()
+    return BenchModels(build_marian(root / "marian", corpus), build_bart(root / "bart", corpus))
+
+
 def build_models(
     root: Path | None = None, log: object = print, summary: str = "distilbart-cnn-12-6"
 ) -> BenchModels:
     """The two models, built on the first call and reused afterwards."""
     root = root or cache_root()
-    corpus = [
-        line for path in sorted(EXAMPLES.glob("*.txt")) for line in path.read_text().splitlines()
-        if line.strip()
-    ]  # fmt: skip
+    corpus = example_corpus()
     models = BenchModels(root / "opus-mt-nl-en", root / summary)
     if not (models.summary / "config.json").is_file():
         log(f"building a random {summary} in {models.summary}")  # type: ignore[operator]

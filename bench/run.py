@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
 import os
 import resource
 import statistics
@@ -34,14 +33,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from bench.forced import SUMMARY_TOKENS, forced
 from bench.models import EXAMPLES, BenchModels, build_models
 
-# Forced output lengths, so random weights cannot change the amount of work. A translation is
-# as long as its source's longest sentence in the batch (opus-mt's English is not longer in
-# pieces than its Dutch source: English splits fewer compounds); a summary is 80 tokens, about
-# the mean length distilbart-cnn writes.
-FORCE_RATIO = 1.0
-SUMMARY_TOKENS = 80
 BATCH_SIZE = 8  # Vertaal's default
 VARIANTS = ("a", "b", "c", "d")
 LABELS = {
@@ -76,10 +70,6 @@ def load_articles() -> list[Article]:
         ]
         articles.append(Article(path.name, document, sentences))
     return articles
-
-
-def forced(longest_source: int) -> int:
-    return math.ceil(FORCE_RATIO * longest_source)
 
 
 # --- (a) plain transformers ---------------------------------------------------------------

@@ -53,3 +53,24 @@ def test_raw_replay_makes_the_same_calls_as_the_pipeline(tiny_env: TinyModels) -
     assert replayed.calls == recorder.calls
     roles = {call.role for calls in recorder.calls.values() for call in calls}
     assert roles == {"translation", "summary"}
+
+
+def test_short_text_benchmark_runs_both_set_ups_and_prints_the_summary_line(
+    tiny_models: TinyModels, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from bench import short
+
+    options = ["--requests", "3", "--shared-requests", "2", "--articles", "2"]
+    short.run(
+        BenchModels(tiny_models.translation, tiny_models.summary),
+        short.parser().parse_args(options),
+        {"VERTAAL_CONVERTED_DIR": str(tiny_models.converted), "VERTAAL_THREADS": "1"},
+    )
+    lines = capsys.readouterr().out.strip().splitlines()
+    assert any(line.startswith("deployed ") for line in lines)
+    assert any(line.startswith("shared ") for line in lines)
+    assert re.fullmatch(
+        r"short_p50_ms=\d+ short_p99_ms=\d+ shared_p50_ms=\d+ shared_p99_ms=\d+ "
+        r"p50_ratio=\d+\.\d",
+        lines[-1],
+    )
