@@ -65,34 +65,39 @@ def _skipped(element: Tag) -> bool:
     )
 
 
-def _runs(root: Tag) -> Iterator[list[NavigableString]]:
-    """The runs of text nodes that flow together, in document order."""
+def _runs(root: Tag) -> list[list[NavigableString]]:
+    """The runs of text nodes that flow together, in document order. Walked with a stack of
+    its own, not recursion: a page may nest thousands of elements deep."""
+    runs: list[list[NavigableString]] = []
     run: list[NavigableString] = []
 
-    def flush() -> Iterator[list[NavigableString]]:
+    def flush() -> None:
         nonlocal run
         if any(node.strip() for node in run):
-            yield run
+            runs.append(run)
         run = []
 
-    def walk(node: Tag) -> Iterator[list[NavigableString]]:
-        for child in list(node.children):
-            if isinstance(child, Tag):
-                if _skipped(child):
-                    if child.name not in INLINE:
-                        yield from flush()
-                    continue  # a skipped inline element (<code>) keeps its place in the run
-                if child.name in INLINE:
-                    yield from walk(child)
-                else:
-                    yield from flush()
-                    yield from walk(child)
-                    yield from flush()
-            elif type(child) is NavigableString:  # not comments, doctypes, CDATA
-                run.append(child)
-
-    yield from walk(root)
-    yield from flush()
+    levels: list[tuple[Iterator[Any], bool]] = [(iter(list(root.children)), False)]
+    while levels:
+        children, ends_block = levels[-1]
+        child = next(children, None)
+        if child is None:
+            levels.pop()
+            if ends_block:
+                flush()
+        elif isinstance(child, Tag):
+            block = child.name not in INLINE
+            if _skipped(child):
+                if block:  # a skipped inline element (<code>) keeps its place in the run
+                    flush()
+                continue
+            if block:
+                flush()
+            levels.append((iter(list(child.children)), block))
+        elif type(child) is NavigableString:  # not comments, doctypes, CDATA
+            run.append(child)
+    flush()
+    return runs
 
 
 def _distribute(text: str, weights: list[int]) -> list[str]:

@@ -145,3 +145,10 @@ def test_any_html_keeps_its_elements_whatever_length_the_translation_has(
     after = BeautifulSoup(out, "html.parser").find_all("code")
     assert [str(c) for c in after] == [str(c) for c in before]
     assert all(isinstance(t, Tag) for t in after)
+
+
+def test_thousands_of_nested_elements_need_no_recursion() -> None:
+    depth = 20_000
+    html = "<span>" * depth + "De minister zei dat." + "</span>" * depth
+    out = translate_html(html, marked)
+    assert out.count("<span>") == depth and "EN[DE MINISTER ZEI DAT.]" in out
