@@ -143,3 +143,12 @@ def test_with_redis_gone_both_protocols_answer_503_in_their_own_shape() -> None:
     dl = client.post("/v2/translate", json={"text": [DUTCH], "target_lang": "EN-GB"})
     assert dl.status_code == 503 and set(dl.get_json()) == {"message"}
     assert dl.headers["Retry-After"]
+
+
+def test_with_no_worker_for_short_texts_the_wait_ends_in_a_clear_503(redis_db: str) -> None:
+    client = create_app({"redis_url": redis_db, "short_wait": 0.5}).test_client()
+    lt = client.post("/translate", json={"q": DUTCH, "source": "nl", "target": "en"})
+    assert lt.status_code == 503
+    assert lt.get_json()["error"].startswith("no worker answered within 0.5 seconds")
+    dl = client.post("/v2/translate", json={"text": [DUTCH], "target_lang": "EN-GB"})
+    assert dl.status_code == 503 and "no worker answered" in dl.get_json()["message"]
