@@ -1,8 +1,9 @@
 """The one function that takes a document through every stage with the given engines.
 
 read (caller) -> clean -> check language -> split to the model limit -> translate ->
-summarize -> Result. The CLI, the Celery task and the tests all call `translate_article`,
-so an article gives the same result through every door.
+summarize -> Result. The CLI, the Celery task and the tests all call `translate_article`
+(or, for several articles whose summaries share the model's batches, `draft_article` for
+each and then `finish_articles`), so an article gives the same result through every door.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ import time
 from collections import Counter
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Protocol
 
 from workers.engines.protocols import Engines, Translator
@@ -26,7 +27,7 @@ from workers.pipeline.article import (
 from workers.pipeline.cleaning import clean_article
 from workers.pipeline.language import check_dutch
 from workers.pipeline.splitting import fit_sentences, fit_to_limit, needs_model
-from workers.pipeline.summarizing import summarize_sentences
+from workers.pipeline.summarizing import summarize_many
 from workers.settings import Settings
 
 # Part of every cache key: bump it when a change to the pipeline changes its output.
@@ -69,15 +70,25 @@ def prepare_article(document: RawDocument, *, check_language: bool = True) -> Cl
     return article
 
 
-def translate_article(
+@dataclass
+class Draft:
+    """An article translated, before its summary: the summaries of several drafts can share
+    the model's batches (`finish_articles`)."""
+
+    result: Result  # without a summary yet
+    english: list[str]  # the translated body's sentences, what the summary reads
+    on_progress: ProgressCallback | None
+
+
+def draft_article(
     document: RawDocument,
     engines: Engines,
     options: RunOptions,
     *,
     cache: SentenceCache | None = None,
     on_progress: ProgressCallback | None = None,
-) -> Result:
-    """Clean, translate and summarize one article."""
+) -> Draft:
+    """Clean, check, split and translate one article."""
     timings: dict[str, float] = {}
     report = on_progress or (lambda done, total, stage: None)
     translator = engines.translator
@@ -97,33 +108,75 @@ def translate_article(
             cache=cache,
             on_batch=lambda done, total: report(done, total, "translate"),
         )
-    summary = None
-    if options.summary and engines.summarizer is not None:
-        with _timed(timings, "summarize"):
-            english = [translated[s] for p in paragraphs for s in p]
-            summary = summarize_sentences(
-                english,
-                engines.summarizer,
-                on_step=lambda done, total: report(done, total, "summarize"),
-            )
-    timings["total"] = round(sum(timings.values()), 3)
-
-    return Result(
+    result = Result(
         source=Source(title=article.title, date=article.date, paragraphs=paragraphs),
         translation=Translation(
             title=" ".join(translated[s] for s in title) if title else None,
             paragraphs=[[translated[s] for s in p] for p in paragraphs],
         ),
-        summary=summary,
+        summary=None,
         removed=article.removed,
-        models=Models(
-            translation=translator.model_ref,
-            summary=engines.summarizer.model_ref
-            if summary is not None and engines.summarizer
-            else None,
-        ),
+        models=Models(translation=translator.model_ref, summary=None),
         timings=timings,
     )
+    return Draft(result, [translated[s] for p in paragraphs for s in p], on_progress)
+
+
+def finish_articles(
+    drafts: Sequence[Draft], engines: Engines, options: RunOptions
+) -> list[Result | Exception]:
+    """Each draft with its summary (when asked for), the summaries made together. A draft
+    whose summary failed or was cancelled gets that exception in its place; the others are
+    unaffected. Each article's `summarize` timing is the shared step's wall time."""
+    summarizer = engines.summarizer
+    wanted = [d for d in drafts if options.summary and summarizer is not None]
+    started = time.perf_counter()
+    summaries: list[str | Exception] = []
+    if summarizer is not None and wanted:
+        summaries = summarize_many(
+            [d.english for d in wanted],
+            summarizer,
+            [_summary_steps(d.on_progress) for d in wanted],
+        )
+    seconds = round(time.perf_counter() - started, 3)
+    made = dict(zip(map(id, wanted), summaries, strict=True))
+    finished: list[Result | Exception] = []
+    for draft in drafts:
+        timings = dict(draft.result.timings)
+        result = draft.result
+        summary = made.get(id(draft))
+        if isinstance(summary, Exception):
+            finished.append(summary)
+            continue
+        if summary is not None and summarizer is not None:
+            timings["summarize"] = seconds
+            models = replace(result.models, summary=summarizer.model_ref)
+            result = replace(result, summary=summary, models=models)
+        timings["total"] = round(sum(timings.values()), 3)
+        finished.append(replace(result, timings=timings))
+    return finished
+
+
+def _summary_steps(report: ProgressCallback | None) -> Callable[[int, int], None] | None:
+    if report is None:
+        return None
+    return lambda done, total: report(done, total, "summarize")
+
+
+def translate_article(
+    document: RawDocument,
+    engines: Engines,
+    options: RunOptions,
+    *,
+    cache: SentenceCache | None = None,
+    on_progress: ProgressCallback | None = None,
+) -> Result:
+    """Clean, translate and summarize one article."""
+    draft = draft_article(document, engines, options, cache=cache, on_progress=on_progress)
+    finished = finish_articles([draft], engines, options)[0]
+    if isinstance(finished, Exception):
+        raise finished
+    return finished
 
 
 def translate_segments(
