@@ -204,6 +204,67 @@ def write_outputs(article: ArticleFile, result: Result, stamp: str) -> None:
     write_atomically(article.json_out, json.dumps(document, ensure_ascii=False, indent=2) + "\n")
 
 
+@dataclass(frozen=True)
+class Pending:
+    """An article read and found not current: to be translated."""
+
+    article: ArticleFile
+    data: bytes
+    stamp: str
+
+
+# Translates several articles together (in-process: their summaries share the model's
+# batches): one result, or the exception that stopped it, per article, in order.
+TranslateMany = Callable[
+    [Sequence[Pending], Callable[[ArticleFile], ProgressCallback]], list[Result | Exception]
+]
+
+
+class _Run:
+    """What every route shares: reading, skipping what is current, writing, and counting."""
+
+    def __init__(self, reporter: BatchReporter, identity: Mapping[str, Any], force: bool) -> None:
+        self.reporter, self.identity, self.force = reporter, identity, force
+        self.summary = BatchSummary()
+
+    def progress(self, article: ArticleFile) -> ProgressCallback:
+        return lambda done, total, stage: self.reporter.progress(article, done, total, stage)
+
+    def pending(self, article: ArticleFile) -> Pending | None:
+        """The article to translate, or None when it is current or cannot be read."""
+        self.reporter.started(article)
+        try:
+            data = article.path.read_bytes()
+        except OSError as error:
+            self.fail(article, f"cannot read it: {error.strerror or error}")
+            return None
+        stamp = fingerprint(data, _identity_of(article, self.identity))
+        if not self.force and is_current(article, stamp):
+            self.summary.skipped.append(article.path)
+            self.reporter.finished(article, "skipped", None)
+            return None
+        return Pending(article, data, stamp)
+
+    def conclude(self, item: Pending, outcome: Result | Exception) -> None:
+        """Write the article's outputs, or count its failure; an exception that is not the
+        article's own fault (a missing model, a bug) stops the run."""
+        article = item.article
+        if isinstance(outcome, InputError | JobFailedError):
+            return self.fail(article, str(outcome))
+        if isinstance(outcome, Exception):
+            raise outcome
+        try:
+            write_outputs(article, outcome, item.stamp)
+        except OSError as error:  # a full disk or a read-only output folder
+            return self.fail(article, f"cannot write its outputs: {error.strerror or error}")
+        self.summary.translated.append(article.path)
+        self.reporter.finished(article, "translated", None)
+
+    def fail(self, article: ArticleFile, reason: str) -> None:
+        self.summary.failed.append((article.path, reason))
+        self.reporter.finished(article, "failed", reason)
+
+
 def translate_files(
     articles: Sequence[ArticleFile],
     translate: TranslateFile,
@@ -213,42 +274,24 @@ def translate_files(
     force: bool = False,
     concurrency: int = 1,
 ) -> BatchSummary:
-    """Translate every article that is not current; failures are collected, not raised."""
-    summary = BatchSummary()
+    """Translate every article that is not current, `concurrency` at once; failures are
+    collected, not raised."""
+    run = _Run(reporter, identity, force)
 
     def one(article: ArticleFile) -> None:
-        reporter.started(article)
+        item = run.pending(article)
+        if item is None:
+            return
         try:
-            data = article.path.read_bytes()
-        except OSError as error:
-            return _fail(article, f"cannot read it: {error.strerror or error}")
-        stamp = fingerprint(data, _identity_of(article, identity))
-        if not force and is_current(article, stamp):
-            summary.skipped.append(article.path)
-            return reporter.finished(article, "skipped", None)
-        try:
-            result = translate(
-                article,
-                data,
-                lambda done, total, stage: reporter.progress(article, done, total, stage),
-            )
+            result: Result | Exception = translate(article, item.data, run.progress(article))
         except (InputError, JobFailedError) as error:
-            return _fail(article, str(error))
-        try:
-            write_outputs(article, result, stamp)
-        except OSError as error:  # a full disk or a read-only output folder
-            return _fail(article, f"cannot write its outputs: {error.strerror or error}")
-        summary.translated.append(article.path)
-        reporter.finished(article, "translated", None)
-
-    def _fail(article: ArticleFile, reason: str) -> None:
-        summary.failed.append((article.path, reason))
-        reporter.finished(article, "failed", reason)
+            result = error
+        run.conclude(item, result)
 
     if concurrency <= 1:
         for article in articles:
             one(article)
-        return summary
+        return run.summary
     pool = ThreadPoolExecutor(max_workers=concurrency)
     try:
         for future in [pool.submit(one, article) for article in articles]:
@@ -259,4 +302,28 @@ def translate_files(
         pool.shutdown(wait=False, cancel_futures=True)
         raise
     pool.shutdown()
-    return summary
+    return run.summary
+
+
+def translate_files_together(
+    articles: Sequence[ArticleFile],
+    translate: TranslateMany,
+    reporter: BatchReporter,
+    *,
+    identity: Mapping[str, Any],
+    force: bool = False,
+    together: int = 1,
+) -> BatchSummary:
+    """Translate every article that is not current, up to `together` in one call (in-process:
+    their summaries share the model's batches). A group's outputs are written when the group
+    is done."""
+    run = _Run(reporter, identity, force)
+    group: list[Pending] = []
+    for number, article in enumerate(articles):
+        if (item := run.pending(article)) is not None:
+            group.append(item)
+        if group and (len(group) >= together or number == len(articles) - 1):
+            for done, outcome in zip(group, translate(group, run.progress), strict=True):
+                run.conclude(done, outcome)
+            group = []
+    return run.summary

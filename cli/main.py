@@ -8,16 +8,27 @@ Errors become exit codes in `cli/exits.py`. Heavy modules are imported inside co
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
 import click
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from cli.batch import ArticleFile, TranslateFile, find_articles, output_identity, translate_files
+from cli.batch import (
+    ArticleFile,
+    Pending,
+    TranslateMany,
+    find_articles,
+    output_identity,
+    translate_files,
+    translate_files_together,
+)
 from cli.exits import EXIT_FAILED_ARTICLES, F, exits_cleanly, stderr
 from cli.keys import keys
 from cli.models import models
+from workers.errors import InputError
+from workers.pipeline.article import Result
 from workers.pipeline.reading import suffix_list
 from workers.settings import Settings, load_settings
 
@@ -61,25 +72,36 @@ class MemoryCache(dict[str, str]):
         self.update(translations)
 
 
-def _local_translate(settings: Settings, keep_html: bool) -> TranslateFile:
-    """Translate in this process; models load on the first article that needs them."""
+def _local_translate(settings: Settings, keep_html: bool) -> TranslateMany:
+    """Translate in this process, several articles at a time (VERTAAL_BATCH_ARTICLES) with
+    their summaries batched; models load on the first articles that need them."""
     from workers.engines.factory import load_engines
     from workers.pipeline.article import SourceFile
     from workers.pipeline.reading import read_bytes
-    from workers.pipeline.run import RunOptions, translate_article
+    from workers.pipeline.run import Draft, RunOptions, draft_article, finish_articles
     from workers.translating import with_markup
 
     options = RunOptions.from_settings(settings)
 
-    def translate(article: ArticleFile, data: bytes, on_progress: Any) -> Any:
-        document = read_bytes(data, article.path.name)
-        engines, cache = load_engines(settings), MemoryCache()
-        result = translate_article(document, engines, options, cache=cache, on_progress=on_progress)
-        if keep_html:
-            result = with_markup(
-                result, SourceFile(article.path.name, data), engines, options, cache
-            )
-        return result
+    def translate(
+        group: Sequence[Pending], progress: Callable[[ArticleFile], Any]
+    ) -> list[Result | Exception]:
+        engines, caches = load_engines(settings), [MemoryCache() for _ in group]
+        outcomes: dict[int, Result | Exception] = {}
+        drafts: dict[int, Draft] = {}
+        for i, item in enumerate(group):
+            try:
+                document = read_bytes(item.data, item.article.path.name)
+                drafts[i] = draft_article(document, engines, options, cache=caches[i],
+                                          on_progress=progress(item.article))  # fmt: skip
+            except InputError as error:
+                outcomes[i] = error
+        for i, result in zip(drafts, finish_articles(list(drafts.values()), engines), strict=True):
+            if keep_html and isinstance(result, Result):
+                source = SourceFile(group[i].article.path.name, group[i].data)
+                result = with_markup(result, source, engines, options, caches[i])
+            outcomes[i] = result
+        return [outcomes[i] for i in range(len(group))]
 
     return translate
 
@@ -147,7 +169,6 @@ def translate(
 ) -> None:
     settings = load_settings(summary=summary, check_language=False if any_language else None)
     articles, refused = find_articles(list(paths), out_dir)
-    translate_one: TranslateFile
     if server:
         from cli.client import ServiceClient
 
@@ -155,12 +176,12 @@ def translate(
             server, summary=settings.summary, check_language=settings.check_language,
             api_key=api_key, markup=keep_html,
         )  # fmt: skip
-        digests, translate_one = client.model_digests(), client.translate
+        digests = client.model_digests()
     else:
         from workers.engines.signature import model_digests, output_signature
 
         digests = model_digests(output_signature(settings))
-        translate_one, concurrency = _local_translate(settings, keep_html), 1
+        translate_many = _local_translate(settings, keep_html)
     identity = output_identity(
         digests, summary=settings.summary, check_language=settings.check_language,
         markup=keep_html,
@@ -171,15 +192,18 @@ def translate(
     ) as progress:  # fmt: skip
         for path, reason in refused:
             progress.console.print(f"[red]failed[/] {path}: {reason}", highlight=False)
+        reporter = RichReporter(progress, len(articles))
         try:
-            summary_ = translate_files(
-                articles,
-                translate_one,
-                RichReporter(progress, len(articles)),
-                identity=identity,
-                force=force,
-                concurrency=concurrency,
-            )
+            if server:
+                summary_ = translate_files(
+                    articles, client.translate, reporter, identity=identity, force=force,
+                    concurrency=concurrency,
+                )  # fmt: skip
+            else:
+                summary_ = translate_files_together(
+                    articles, translate_many, reporter, identity=identity, force=force,
+                    together=settings.batch_articles,
+                )  # fmt: skip
         except BaseException:
             if server:
                 client.stop()  # cancels the jobs in flight, so their threads end now

@@ -11,7 +11,7 @@ from service.auth import AuthError, authenticate, current_key
 from service.context import services
 from service.errors import error_response
 from service.openapi import documented, openapi_document, responses
-from service.schemas import CsrfToken, Health, JobForm, JobRequest, Ready, Usage
+from service.schemas import CsrfToken, Health, JobForm, JobQuery, JobRequest, Ready, Usage
 from service.submission import parse_request, submit
 from workers import heartbeats
 from workers.cache import published_signature
@@ -101,20 +101,53 @@ def create_job() -> ResponseReturnValue:
 
 
 @bp.get("/jobs/<job_id>")
-@documented(resp=responses({200: (JobView, "The job.")}, (404, 410, 503)), tags=["jobs"])
+@documented(
+    query=JobQuery,
+    resp=responses(
+        {200: (JobView, "The job."), 304: (None, "Not modified since the ETag sent.")},
+        (400, 404, 410, 503),
+    ),
+    tags=["jobs"],
+)
 def get_job(job_id: str) -> ResponseReturnValue:
-    """A job's status, progress and, when done, its result"""
-    job = services().jobs.get(job_id)
-    if job is None:
-        return _unknown(job_id)
-    if job.result_gone:
-        return error_response(
-            410,
-            "result_gone",
-            f"job {job_id} is done, but the cache has since dropped its result; submit the "
-            "article again",
-        )
-    return job_json(job), 200
+    """A job's status, progress and, when done, its result
+
+    `?view=status` leaves the result out (what a poller needs until the job ends). Every
+    answer has an `ETag`: send it back in `If-None-Match` and, while the job has not moved,
+    the answer is `304` with no body, sent without reading the job.
+    """
+    view = request.args.get("view", "full")
+    if view not in ("full", "status"):
+        raise BadRequest("view: must be 'full' or 'status'")
+    answer = job_answer(job_id, url_for("api.get_job", job_id=job_id), light=view == "status")
+    return answer if answer is not None else _unknown(job_id)
+
+
+def job_answer(job_id: str, self_link: str, *, light: bool) -> Response | None:
+    """The job as JSON with its ETag, or 304 for a client that holds the current version;
+    None for an unknown job. The light view leaves the result out."""
+    jobs = services().jobs
+    version = jobs.version(job_id)
+    if version is None:
+        return None
+    etag = f"{'status' if light else 'full'}-{version}"
+    if request.if_none_match.contains(etag):
+        response = Response(status=304)
+    else:
+        job = jobs.get(job_id, with_result=not light)
+        if job is None:
+            return None
+        if not light and job.result_gone:
+            return error_response(
+                410,
+                "result_gone",
+                f"job {job_id} is done, but the cache has since dropped its result; submit "
+                "the article again",
+            )
+        response = jsonify(job.view(self_link).to_json())
+    response.set_etag(etag)
+    response.headers["Cache-Control"] = "no-cache"  # always ask; the ETag makes asking cheap
+    return response
 
 
 @bp.delete("/jobs/<job_id>")

@@ -101,6 +101,14 @@ def _file_field(schema: dict[str, Any]) -> None:
     }
 
 
+class JobQuery(BaseModel):
+    """How much of a job to show."""
+
+    view: Literal["full", "status"] = Field(
+        "full", description="`status`: everything but the result, for polling."
+    )
+
+
 class JobForm(BaseModel):
     """`POST /api/v1/jobs` as multipart form data: a `file` upload, or a `text` field."""
 

@@ -15,7 +15,6 @@ from flask import (
     Blueprint,
     Response,
     abort,
-    jsonify,
     redirect,
     render_template,
     request,
@@ -27,6 +26,7 @@ from flask_wtf.csrf import CSRFError
 from pydantic import ValidationError
 from werkzeug.exceptions import HTTPException
 
+from service.api import job_answer
 from service.context import services
 from service.errors import ServiceUnavailable, error_response
 from service.schemas import JobForm
@@ -132,10 +132,15 @@ def job_page(job_id: str) -> ResponseReturnValue:
 
 @bp.get("/jobs/<job_id>/status.json")
 def job_status(job_id: str) -> ResponseReturnValue:
-    """What the job page polls: the job as the API shows it, without an API key (the page
-    holds the job's unguessable id, as its link does)."""
-    job = _job_or_404(job_id)
-    return jsonify(job.view(url_for("web.job_status", job_id=job.id)).to_json())
+    """What the job page polls: the job as the API shows it (with its ETag), without an API
+    key (the page holds the job's unguessable id, as its link does)."""
+    link = url_for("web.job_status", job_id=job_id)
+    status = services().jobs.status(job_id)
+    # Light while the job runs (polled every second); whole once, when it has ended.
+    answer = job_answer(job_id, link, light=status is None or not status.finished)
+    if answer is None:
+        abort(404, f"There is no job {job_id}: the link is wrong, or the job has expired.")
+    return answer
 
 
 @bp.get("/jobs/<job_id>/panel")

@@ -61,6 +61,8 @@ JOB_ENDS = "vertaal:job-ends"
 JOB_ENDS_KEPT = 10_000
 # A job whose article kills its worker this many times fails instead of looping.
 MAX_ATTEMPTS = 3
+# Lease entries a worker looks through for queued jobs to take with its own.
+CLAIM_SCAN = 200
 
 # Called with each job that has just ended (metrics, webhooks, logs subscribe here).
 JobListener = Callable[[JobRecord], None]
@@ -104,6 +106,15 @@ class Start:
     attempt: int
 
 
+@dataclass(frozen=True)
+class Claimed:
+    """A queued job a worker took to run together with its own."""
+
+    job_id: str
+    delivery: str
+    attempt: int
+
+
 class JobStore:
     """Create, read and move job records; every method is one or two Redis round trips."""
 
@@ -122,7 +133,7 @@ class JobStore:
         self.results = results
         self._scripts = {
             name: client.register_script(getattr(job_scripts, name))
-            for name in ("START", "RENEW", "EXPIRE", "REDELIVER", "END", "RELEASE")
+            for name in ("START", "CLAIM", "RENEW", "EXPIRE", "REDELIVER", "END", "RELEASE")
         }
 
     @staticmethod
@@ -173,6 +184,7 @@ class JobStore:
             "attempts": 0,
             "delivery": job.delivery,
             "input_name": source.name,
+            "size": len(source.data),
             "api_key": api_key or "",
             "callback_url": callback_url or "",
         }
@@ -185,8 +197,23 @@ class JobStore:
             pipe.execute()
         return job
 
-    def get(self, job_id: str) -> JobRecord | None:
-        """The job, or None for an unknown, expired or malformed id."""
+    def version(self, job_id: str) -> str | None:
+        """What changes whenever the job's view does (its status, progress, end, callback
+        deliveries), read without the job itself; None for an unknown job. An ETag."""
+        if not JOB_ID.fullmatch(job_id):
+            return None
+        with self.redis.pipeline(transaction=False) as pipe:
+            pipe.hmget(self._key(job_id), "status", "updated_at")
+            pipe.llen(self._key(job_id) + ":deliveries")
+            (status, updated), deliveries = pipe.execute()
+        if status is None:
+            return None
+        seen = b"|".join((status, updated or b"", str(deliveries).encode()))
+        return hashlib.sha256(job_id.encode() + b"|" + seen).hexdigest()[:32]
+
+    def get(self, job_id: str, *, with_result: bool = True) -> JobRecord | None:
+        """The job, or None for an unknown, expired or malformed id. Without `with_result`,
+        its result is not read (a poller's light view)."""
         if not JOB_ID.fullmatch(job_id):
             return None
         with self.redis.pipeline(transaction=False) as pipe:
@@ -198,8 +225,10 @@ class JobStore:
         data = {k.decode(): v for k, v in raw.items()}
         error = json.loads(data["error"]) if data.get("error") else None
         result_key = _text(data, "result_key")
-        result = Result.from_dict(_unpack(data["result"])) if data.get("result") else None
-        if result_key and self.results is not None:
+        result = None
+        if with_result and data.get("result"):
+            result = Result.from_dict(_unpack(data["result"]))
+        if with_result and result_key and self.results is not None:
             result = self.results.get(result_key)
         return JobRecord(
             id=data["id"].decode(),
@@ -281,6 +310,23 @@ class JobStore:
             keys=[LEASES, RUNNING],
         )  # fmt: skip
         return Start(outcome.decode(), int(attempt))
+
+    def claim_queued(
+        self, worker: str, delivery: str, *, lease: float, count: int, budget: int
+    ) -> list[Claimed]:
+        """Up to `count` queued article jobs that never started, the oldest first, whose
+        inputs together hold at most `budget` bytes, started for this worker under deliveries
+        derived from its own (see job_scripts.CLAIM)."""
+        if count <= 0:
+            return []
+        found = self._scripts["CLAIM"](
+            keys=[LEASES, RUNNING],
+            args=[
+                _ms(), int(lease * 1000), worker, _now(), delivery, count, budget, CLAIM_SCAN,
+                KEY_PREFIX,
+            ],
+        )  # fmt: skip
+        return [Claimed(i.decode(), d.decode(), int(a)) for i, d, a in found]
 
     def renew(
         self, job_id: str, delivery: str, *, lease: float, progress: Progress | None = None

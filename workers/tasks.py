@@ -11,6 +11,8 @@ import logging
 import os
 import threading
 import time
+from contextlib import ExitStack
+from dataclasses import dataclass
 from typing import Any
 
 import redis
@@ -22,17 +24,26 @@ from workers import replies
 from workers.cache import ResultCache, SentenceCache, article_key, content_digest
 from workers.celery_app import SHORT_TASK, TASK_NAME, settings_of
 from workers.connections import RedisUnavailable, redis_client
-from workers.errors import CancelledError, VertaalError
-from workers.job_record import JobStatus, Progress
-from workers.jobs import MAX_ATTEMPTS, JobStore, job_store
-from workers.pipeline.article import Result
+from workers.errors import INTERRUPTIONS, CancelledError, VertaalError
+from workers.job_record import JobRecord, JobStatus, Progress
+from workers.jobs import MAX_ATTEMPTS, Claimed, JobStore, job_store
+from workers.pipeline.article import Result, SourceFile
 from workers.settings import Settings
-from workers.translating import cached_signature, translate_job, translate_texts
+from workers.translating import (
+    ArticleWork,
+    Made,
+    cached_signature,
+    translate_job,
+    translate_jobs,
+    translate_texts,
+)
 
 log = logging.getLogger(__name__)
 
 # At most one progress write per second; the lease is checked at every batch.
 PROGRESS_INTERVAL = 1.0
+# How often a worker waiting for company looks for more queued articles.
+BATCH_POLL = 0.05
 
 
 class Lease:
@@ -111,6 +122,22 @@ def translate_article_task(self: Task, job_id: str, delivery: str) -> None:
     run_job(job_id, delivery, settings_of(self.app), worker=worker)
 
 
+# Inputs a worker takes together in one batch, in bytes: about 20 long news articles. A batch
+# runs under one task's time limit, so a larger article runs alone.
+BATCH_MAX_BYTES = 200_000
+
+
+@dataclass(frozen=True)
+class Taken:
+    """A job this task runs: started by its own message, or claimed to run with it."""
+
+    job_id: str
+    delivery: str
+    attempt: int
+    source: SourceFile
+    job: JobRecord
+
+
 def run_job(job_id: str, delivery: str, settings: Settings, *, worker: str) -> None:
     store = job_store(settings)
     started = store.start(job_id, delivery, worker, lease=settings.lease_seconds, cap=MAX_ATTEMPTS)
@@ -120,25 +147,97 @@ def run_job(job_id: str, delivery: str, settings: Settings, *, worker: str) -> N
     if started.outcome != "running":
         log.info("skipping a message for job %s: it is %s", job_id, started.outcome)
         return  # expired, over, cancelled while queued, or another delivery is current
+    own = _taken(store, job_id, delivery, started.attempt)
+    if own is None:
+        return
+    batch = [own]
+    # A job that started before (its worker died) runs alone: if its article is what kills
+    # workers, it takes no other article down with it.
+    if (
+        own.job.options.kind == "article"
+        and started.attempt == 1
+        and len(own.source.data) <= BATCH_MAX_BYTES
+    ):
+        batch += _company(store, own, settings, worker)
+    _run(store, batch, settings)
+
+
+def _taken(store: JobStore, job_id: str, delivery: str, attempt: int) -> Taken | None:
     source = store.get_input(job_id)
     job = store.get(job_id)
     if source is None or job is None:
         # Its input key expired or was evicted: fail the job so it releases its dedupe
         # claim rather than stay queued for a day.
-        return fail(
-            store, job_id, "input_lost", "the article's text is no longer stored; submit it again"
-        )
+        fail(store, job_id, "input_lost", "the article's text is no longer stored; submit it again")
+        return None
+    return Taken(job_id, delivery, attempt, source, job)
+
+
+def _company(store: JobStore, own: Taken, settings: Settings, worker: str) -> list[Taken]:
+    """Queued articles to run with this one (their summaries batched), waiting up to
+    VERTAAL_BATCH_WAIT once for more to arrive; none when batching is off."""
+    wanted = settings.batch_articles - 1
+    budget = BATCH_MAX_BYTES - len(own.source.data)
+    claimed: list[Claimed] = []
+    deadline = time.monotonic() + settings.batch_wait
+    while wanted > len(claimed):
+        claimed += store.claim_queued(
+            worker, f"{own.delivery}.{len(claimed)}", lease=settings.lease_seconds,
+            count=wanted - len(claimed), budget=budget,
+        )  # fmt: skip
+        if time.monotonic() >= deadline:
+            break
+        time.sleep(min(BATCH_POLL, max(0.0, deadline - time.monotonic())))
+    if claimed:
+        log.info("job %s runs with %d queued articles", own.job_id, len(claimed))
+    taken = [_taken(store, c.job_id, c.delivery, c.attempt) for c in claimed]
+    return [t for t in taken if t is not None]
+
+
+def _run(store: JobStore, batch: list[Taken], settings: Settings) -> None:
+    """Run the jobs under their leases, then end each on its own."""
+    with ExitStack() as leases:
+        work = [
+            ArticleWork(t.source, t.job.options, leases.enter_context(
+                Lease(store, t.job_id, t.delivery, settings.lease_seconds, t.attempt)))
+            for t in batch
+        ]  # fmt: skip
+        try:
+            if len(batch) == 1:
+                made: list[Made | Exception] = [_alone(work[0], settings)]
+            else:
+                made = translate_jobs(work, settings)
+        except SoftTimeLimitExceeded:
+            for taken in batch:
+                fail(store, taken.job_id, "timeout",
+                     f"the article took longer than {settings.soft_time_limit} s")  # fmt: skip
+            return
+    for taken, outcome in zip(batch, made, strict=True):
+        _conclude(store, taken, outcome, settings)
+
+
+def _alone(work: ArticleWork, settings: Settings) -> Made | Exception:
     try:
-        with Lease(store, job_id, delivery, settings.lease_seconds, started.attempt) as lease:
-            made = translate_job(source, job.options, settings, lease)
-    except CancelledError:
+        return translate_job(work.source, work.options, settings, work.on_progress)
+    except INTERRUPTIONS:
+        raise
+    except (CancelledError, VertaalError) as error:
+        return error
+
+
+def _conclude(store: JobStore, taken: Taken, outcome: Made | Exception, settings: Settings) -> None:
+    job_id = taken.job_id
+    if isinstance(outcome, CancelledError):
         return  # cancelled, or taken over by a new delivery: nothing is cached
-    except SoftTimeLimitExceeded:
-        return fail(
-            store, job_id, "timeout", f"the article took longer than {settings.soft_time_limit} s"
-        )
-    except VertaalError as error:
-        return fail(store, job_id, error.code, str(error))
+    if isinstance(outcome, VertaalError):
+        fail(store, job_id, outcome.code, str(outcome))
+        return
+    if isinstance(outcome, Exception):
+        log.error("job %s failed", job_id, exc_info=outcome)
+        fail(store, job_id, "internal_error",
+             f"the worker failed: {type(outcome).__name__}: {outcome}")  # fmt: skip
+        return
+    made = outcome
     if made.file is not None:  # a document: the file is its download, nothing to cache
         store.keep_file(job_id, made.file.data, made.file.media_type)
         if store.end(job_id, JobStatus.DONE, result=made.result) and made.as_signed:
@@ -148,7 +247,7 @@ def run_job(job_id: str, delivery: str, settings: Settings, *, worker: str) -> N
         log.warning("job %s ran on a fallback engine; its result is not cached", job_id)
         store.end(job_id, JobStatus.DONE, result=made.result)
         return
-    key = article_key(cached_signature(settings), content_digest(source), job.options)
+    key = article_key(cached_signature(settings), content_digest(taken.source), taken.job.options)
     _finish(store, job_id, key, made.result, made.sentences, settings)
 
 

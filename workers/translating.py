@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import functools
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -16,13 +17,20 @@ from workers.connections import redis_client
 from workers.engines.factory import drain_load_times, load_engines
 from workers.engines.protocols import Engines
 from workers.engines.signature import worker_signature
+from workers.errors import INTERRUPTIONS
 from workers.job_record import JobOptions
 from workers.metrics import MetricsRecorder
 from workers.pipeline.article import Models, Result, SourceFile
 from workers.pipeline.documents import TranslatedFile, file_result, translate_file
 from workers.pipeline.markup import translate_html
 from workers.pipeline.reading import read_source, suffix_of
-from workers.pipeline.run import ProgressCallback, RunOptions, translate_article
+from workers.pipeline.run import (
+    Draft,
+    ProgressCallback,
+    RunOptions,
+    draft_article,
+    finish_articles,
+)
 from workers.pipeline.summarizing import summarize_sentences
 from workers.pipeline.texts import SentenceTranslator, translate_plain
 from workers.settings import Settings
@@ -57,25 +65,66 @@ def sentence_cache(settings: Settings, metrics: MetricsRecorder) -> SentenceCach
     return SentenceCache(client, signature["translation"], settings.cache_ttl, metrics)
 
 
+@dataclass(frozen=True)
+class ArticleWork:
+    """One article job of a batch: its input, options, and where its progress goes."""
+
+    source: SourceFile
+    options: JobOptions
+    on_progress: ProgressCallback
+
+
 def translate_job(
     source: SourceFile, options: JobOptions, settings: Settings, on_progress: ProgressCallback
 ) -> Made:
-    metrics = MetricsRecorder(redis_client(settings.redis_url))
-    sentences = sentence_cache(settings, metrics)
-    engines = engines_for(settings, summary=options.summary, metrics=metrics)
-    run = replace(
-        RunOptions.from_settings(settings),
-        summary=options.summary,
-        check_language=options.check_language,
-    )
     if options.kind == "document":
-        return _document(source, run, engines, sentences, on_progress)
-    result = translate_article(
-        read_source(source), engines, run, cache=sentences, on_progress=on_progress
-    )
-    if options.markup:
-        result = with_markup(result, source, engines, run, sentences)
-    return Made(result, sentences, engines.as_signed)
+        metrics = MetricsRecorder(redis_client(settings.redis_url))
+        engines = engines_for(settings, summary=options.summary, metrics=metrics)
+        run = replace(RunOptions.from_settings(settings), summary=options.summary)
+        return _document(source, run, engines, sentence_cache(settings, metrics), on_progress)
+    made = translate_jobs([ArticleWork(source, options, on_progress)], settings)[0]
+    if isinstance(made, Exception):
+        raise made
+    return made
+
+
+def translate_jobs(work: Sequence[ArticleWork], settings: Settings) -> list[Made | Exception]:
+    """Article jobs taken together: each translated on its own (with its own sentence cache,
+    flushed only if it ends well), their summaries made together. An article that fails or
+    is cancelled gets its exception in its place; the others go on."""
+    metrics = MetricsRecorder(redis_client(settings.redis_url))
+    engines = engines_for(settings, summary=any(w.options.summary for w in work), metrics=metrics)
+    base = RunOptions.from_settings(settings)
+    runs = [
+        replace(base, summary=w.options.summary, check_language=w.options.check_language)
+        for w in work
+    ]
+    caches = [sentence_cache(settings, metrics) for _ in work]
+    outcomes: dict[int, Made | Exception] = {}
+    drafts: dict[int, Draft] = {}
+    for i, item in enumerate(work):
+        try:
+            drafts[i] = draft_article(read_source(item.source), engines, runs[i],
+                                      cache=caches[i], on_progress=item.on_progress)  # fmt: skip
+        except INTERRUPTIONS:
+            raise
+        except Exception as error:
+            outcomes[i] = error
+    finished = finish_articles(list(drafts.values()), engines)
+    for i, result in zip(drafts, finished, strict=True):
+        if isinstance(result, Exception):
+            outcomes[i] = result
+            continue
+        if work[i].options.markup:
+            try:
+                result = with_markup(result, work[i].source, engines, runs[i], caches[i])
+            except INTERRUPTIONS:
+                raise
+            except Exception as error:
+                outcomes[i] = error
+                continue
+        outcomes[i] = Made(result, caches[i], engines.as_signed)
+    return [outcomes[i] for i in range(len(work))]
 
 
 def with_markup(

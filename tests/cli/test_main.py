@@ -300,3 +300,25 @@ def test_keep_html_writes_the_translated_page_beside_the_article(
     assert tags(page, "html.parser") == tags(PAGE, "html.parser")
     data = json.loads((out / "dijken.json").read_text())
     assert data["markup"] == page and data["translation"]["paragraphs"]
+
+
+def test_in_process_articles_are_translated_together_with_the_same_outputs(
+    tmp_path: Path, tiny_env: TinyModels, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    folder = tmp_path / "in"
+    folder.mkdir()
+    for path in sorted(ARTICLES.glob("*.txt"))[:3]:
+        shutil.copy(path, folder / path.name)
+    (folder / "english.txt").write_text(ENGLISH)  # fails on its own, inside a group
+    outputs_of = {}
+    for together in ("1", "3"):
+        monkeypatch.setenv("VERTAAL_BATCH_ARTICLES", together)
+        out = tmp_path / f"out-{together}"
+        result = vertaal("translate", str(folder), "--out", str(out))
+        assert result.exit_code == 1
+        assert result.stdout.strip().splitlines()[-1] == "3 translated, 0 skipped, 1 failed"
+        assert "english.txt" in result.stderr and "looks like English" in result.stderr
+        outputs_of[together] = {
+            p.name: {**json.loads(p.read_text()), "timings": {}} for p in out.glob("*.json")
+        }
+    assert len(outputs_of["1"]) == 3 and outputs_of["1"] == outputs_of["3"]

@@ -42,7 +42,7 @@ def test_up_starts_redis_worker_and_web_and_stops_them(
             return False
 
     try:
-        wait_for(ready, 90, "the stack to be ready")
+        wait_for(ready, 180, "the stack to be ready")  # three workers start on two cores
         job = httpx.post(f"{base}/api/v1/jobs", json={"text": unique_article(4, seed=30)}).json()
         final = wait_for(
             lambda: (

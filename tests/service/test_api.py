@@ -176,14 +176,14 @@ def test_a_job_cancelled_after_its_last_batch_caches_nothing(
     url = redis_db  # no worker: the task runs here, by hand
     client = create_app({"redis_url": url}).test_client()
     job_id = client.post("/api/v1/jobs", json={"text": unique_article(3, seed=5)}).get_json()["id"]
-    real = workers.translating.translate_article
+    real = workers.translating.finish_articles
 
     def cancelled_at_the_end(*args: Any, **kwargs: Any) -> Any:
         result = real(*args, **kwargs)
         assert client.delete(f"/api/v1/jobs/{job_id}").status_code == 200
         return result
 
-    monkeypatch.setattr(workers.translating, "translate_article", cancelled_at_the_end)
+    monkeypatch.setattr(workers.translating, "finish_articles", cancelled_at_the_end)
     settings = settings_for(
         tiny_models,
         redis_url=url,
@@ -471,3 +471,37 @@ def test_ready_answers_from_heartbeats_without_asking_the_workers(
     monkeypatch.setattr(app.extensions["vertaal"].celery.control, "ping", no_broadcast)
     ready = app.test_client().get("/api/v1/ready")
     assert ready.status_code == 200 and ready.get_json()["workers"] == 1
+
+
+def test_polling_is_cheap_with_etags_and_the_status_view(
+    redis_db: str, tiny_models: TinyModels, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    settings = settings_for(tiny_models, redis_url=redis_db)
+    app = create_app(settings.model_dump())
+    client = app.test_client()
+    job_id = client.post("/api/v1/jobs", json={"text": unique_article(3, seed=90)}).get_json()["id"]
+    first = client.get(f"/api/v1/jobs/{job_id}?view=status")
+    assert first.status_code == 200 and first.headers["Cache-Control"] == "no-cache"
+    etag = first.headers["ETag"]
+
+    def unread(*args: Any, **kwargs: Any) -> Any:
+        raise AssertionError("a 304 does not read the job")
+
+    with monkeypatch.context() as patched:
+        patched.setattr(app.extensions["vertaal"].jobs, "get", unread)
+        same = client.get(f"/api/v1/jobs/{job_id}?view=status", headers={"If-None-Match": etag})
+    assert same.status_code == 304 and same.data == b"" and same.headers["ETag"] == etag
+    full = client.get(f"/api/v1/jobs/{job_id}", headers={"If-None-Match": etag})
+    assert full.status_code == 200 and full.headers["ETag"] != etag, "each view its own tag"
+
+    run_queued_job(job_id, settings)
+    moved = client.get(f"/api/v1/jobs/{job_id}?view=status", headers={"If-None-Match": etag})
+    assert moved.status_code == 200 and moved.get_json()["status"] == "done"
+    assert "result" not in moved.get_json(), "the status view leaves the result out"
+    done = client.get(f"/api/v1/jobs/{job_id}")
+    assert done.get_json()["result"]["translation"]["paragraphs"]
+    again = client.get(f"/api/v1/jobs/{job_id}", headers={"If-None-Match": done.headers["ETag"]})
+    assert again.status_code == 304
+    bad = client.get(f"/api/v1/jobs/{job_id}?view=everything")
+    assert bad.status_code == 400 and "view" in bad.get_json()["error"]["message"]
+    assert client.get(f"/api/v1/jobs/{'0' * 32}?view=status").status_code == 404

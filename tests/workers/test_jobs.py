@@ -147,7 +147,7 @@ def test_every_path_to_a_final_status_goes_through_end(
     def out_of_time(*args: Any, **kwargs: Any) -> Any:
         raise SoftTimeLimitExceeded()
 
-    monkeypatch.setattr(workers.translating, "translate_article", out_of_time)
+    monkeypatch.setattr(workers.translating, "finish_articles", out_of_time)
     run_queued_job(slow, settings)
     expect("soft time limit", slow, "failed", "timeout")
 

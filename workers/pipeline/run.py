@@ -78,6 +78,7 @@ class Draft:
     result: Result  # without a summary yet
     english: list[str]  # the translated body's sentences, what the summary reads
     on_progress: ProgressCallback | None
+    summary: bool  # whether it wants one
 
 
 def draft_article(
@@ -119,17 +120,16 @@ def draft_article(
         models=Models(translation=translator.model_ref, summary=None),
         timings=timings,
     )
-    return Draft(result, [translated[s] for p in paragraphs for s in p], on_progress)
+    english = [translated[s] for p in paragraphs for s in p]
+    return Draft(result, english, on_progress, options.summary)
 
 
-def finish_articles(
-    drafts: Sequence[Draft], engines: Engines, options: RunOptions
-) -> list[Result | Exception]:
-    """Each draft with its summary (when asked for), the summaries made together. A draft
+def finish_articles(drafts: Sequence[Draft], engines: Engines) -> list[Result | Exception]:
+    """Each draft with its summary (when it wants one), the summaries made together. A draft
     whose summary failed or was cancelled gets that exception in its place; the others are
     unaffected. Each article's `summarize` timing is the shared step's wall time."""
     summarizer = engines.summarizer
-    wanted = [d for d in drafts if options.summary and summarizer is not None]
+    wanted = [d for d in drafts if d.summary and summarizer is not None]
     started = time.perf_counter()
     summaries: list[str | Exception] = []
     if summarizer is not None and wanted:
@@ -173,7 +173,7 @@ def translate_article(
 ) -> Result:
     """Clean, translate and summarize one article."""
     draft = draft_article(document, engines, options, cache=cache, on_progress=on_progress)
-    finished = finish_articles([draft], engines, options)[0]
+    finished = finish_articles([draft], engines)[0]
     if isinstance(finished, Exception):
         raise finished
     return finished

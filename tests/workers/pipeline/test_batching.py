@@ -55,8 +55,7 @@ def test_articles_together_get_the_results_they_get_alone(tiny_settings: Setting
     alone = [translate_article(d, engines, options) for d in DOCUMENTS]
     counting = CountingSummarizer(engines.summarizer)
     shared = Engines(engines.translator, counting)  # type: ignore[arg-type]
-    together = finish_articles([draft_article(d, shared, options) for d in DOCUMENTS], shared,
-                               options)  # fmt: skip
+    together = finish_articles([draft_article(d, shared, options) for d in DOCUMENTS], shared)
     assert [without_timings(r) for r in together] == [without_timings(r) for r in alone]
     first_step = sum(len(b) for b in counting.batches[:1])
     assert first_step == min(SUMMARY_BATCH_SIZE, sum(1 for b in counting.batches for _ in b)), (
@@ -78,7 +77,7 @@ def test_a_cancel_or_a_failure_of_one_article_leaves_the_others_whole(
 
     drafts = [draft_article(d, engines, options) for d in DOCUMENTS]
     drafts[1].on_progress = cancelled
-    finished = finish_articles(drafts, engines, options)
+    finished = finish_articles(drafts, engines)
     assert isinstance(finished[1], CancelledError)
     assert [without_timings(finished[i]) for i in (0, 2)] == [
         without_timings(alone[i]) for i in (0, 2)
@@ -89,7 +88,7 @@ def test_a_cancel_or_a_failure_of_one_article_leaves_the_others_whole(
     marker = next(c for c in chunks[1] if c not in chunks[0] + chunks[2])
     failing = Engines(engines.translator, CountingSummarizer(engines.summarizer, marker))  # type: ignore[arg-type]
     drafts = [draft_article(d, failing, options) for d in DOCUMENTS]
-    finished = finish_articles(drafts, failing, options)
+    finished = finish_articles(drafts, failing)
     assert isinstance(finished[1], RuntimeError)
     assert [without_timings(finished[i]) for i in (0, 2)] == [
         without_timings(alone[i]) for i in (0, 2)
@@ -101,8 +100,7 @@ def test_no_summary_means_no_summarizer_call(ct2_settings: Settings) -> None:
     counting = CountingSummarizer(engines.summarizer)
     shared = Engines(engines.translator, counting)  # type: ignore[arg-type]
     options = RunOptions(summary=False, check_language=False)
-    finished = finish_articles([draft_article(d, shared, options) for d in DOCUMENTS], shared,
-                               options)  # fmt: skip
+    finished = finish_articles([draft_article(d, shared, options) for d in DOCUMENTS], shared)
     assert counting.batches == []
     assert all(isinstance(r, Result) and r.summary is None for r in finished)
     assert all("summarize" not in r.timings for r in finished if isinstance(r, Result))
@@ -114,6 +112,6 @@ def test_the_same_article_twice_in_a_batch_gets_its_own_result_twice(
     engines = load_engines(ct2_settings)
     options = RunOptions(check_language=False)
     drafts = [draft_article(DOCUMENTS[0], engines, options) for _ in range(2)]
-    finished = finish_articles(drafts, engines, options)
+    finished = finish_articles(drafts, engines)
     expected = without_timings(translate_article(DOCUMENTS[0], engines, options))
     assert all(without_timings(r) == expected for r in finished)
