@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: install system-deps test run lint bench bench-accept bench-short
+.PHONY: install system-deps test run lint bench bench-accept bench-short bench-load
 
 install: $(STAMP)
 
@@ -51,6 +51,15 @@ bench-accept: install
 # How long a LibreTranslate or DeepL text waits while long articles are translated.
 bench-short: install
 	$(BIN)/python -m bench.short
+
+# The web under 200 clients (locust, in a virtual environment of its own: it patches the
+# standard library when imported, so it never shares one with Vertaal or its tests).
+bench-load: install .venv-load/bin/locust
+	$(BIN)/python -m bench.load
+
+.venv-load/bin/locust:
+	$(PYTHON) -m venv .venv-load
+	.venv-load/bin/pip install --quiet "locust>=2.40"
 
 lint: install
 	$(BIN)/ruff check cli service workers tests bench

@@ -53,8 +53,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--rounds", type=int, default=30, help="submissions of each kind")
     rounds = parser.parse_args(argv).rounds
 
-    with running_service(None) as base:  # no worker: only the web's side is timed
-        results = _measure(base, rounds)
+    with running_service(None) as service:  # no worker: only the web's side is timed
+        results = _measure(service.url, rounds)
     report(results)
 
 

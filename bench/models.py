@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -46,6 +47,13 @@ def example_corpus() -> list[str]:
         line for path in sorted(EXAMPLES.glob("*.txt")) for line in path.read_text().splitlines()
         if line.strip()
     ]  # fmt: skip
+
+
+def distinct_articles(count: int) -> list[str]:
+    """`count` articles: the examples in turn, every sentence marked with the copy's number,
+    so that no sentence is translated twice and no job joins another."""
+    texts = [path.read_text() for path in sorted(EXAMPLES.glob("*.txt"))]
+    return [re.sub(r"([.!?])(\s)", rf" ({n})\1\2", texts[n % len(texts)]) for n in range(count)]
 
 
 def build_tiny_models(root: Path) -> BenchModels:

@@ -12,9 +12,16 @@ On the example articles (cleaned), with random models of the published architect
   (d) raw CTranslate2 translate_batch calls with exactly the inputs and settings (c) sends to
       the model: the floor for (c).
 
-Peak resident memory is exact for (c), measured before anything else is loaded, and estimated
-for the others. The last line reads:
-    speedup_vs_plain=… overhead_vs_raw=… articles_per_min=… rss_mb=…
+Then, sustained: N articles (default 12, distinct) are queued at once for a live `vertaal
+worker` (bench/stack.py: a Redis, `vertaal serve` and the worker, on the same models with the
+same forced lengths), timed from the first submit to the last done; once as configured (the
+articles' summaries batched) and once with VERTAAL_BATCH_ARTICLES=1.
+
+Peak resident memory is exact for (c), measured before anything else is loaded, and for the
+live worker's model process; estimated for the others. The last line reads:
+    speedup_vs_plain=… overhead_vs_raw=… articles_per_min=… sustained_articles_per_min=…
+    rss_mb=…
+(rss_mb: the live worker's, batches included; (c)'s with --sustained 0).
 """
 
 from __future__ import annotations
@@ -298,9 +305,82 @@ def prepare() -> None:
         convert(resolve_model(str(path), role), Settings().converted_root(), "int8")
 
 
+# --- sustained: a live worker with a full queue ------------------------------------------
+
+
+@dataclass
+class Sustained:
+    label: str
+    articles: int
+    seconds: float
+    worker_rss_mb: float
+
+    @property
+    def per_minute(self) -> float:
+        return 60 * self.articles / self.seconds
+
+
+def sustained(models: BenchModels, count: int, batch_articles: int) -> Sustained:
+    """`count` distinct articles submitted at once to a live `vertaal worker` (one process,
+    as deployed by default): articles per minute from the first submit to the last done,
+    and the worker's peak resident memory."""
+    import httpx
+
+    from bench.models import distinct_articles
+    from bench.stack import running_service
+
+    texts = distinct_articles(count + 1)
+    env = {"VERTAAL_BATCH_ARTICLES": str(batch_articles)}
+    with running_service(models, [("--queues", "vertaal")], env) as service:
+        with httpx.Client(base_url=service.url, timeout=60) as client:
+            _wait_all(client, [client.post("/api/v1/jobs", json={"text": texts[-1][:300] + "."})
+                               .json()["id"]])  # fmt: skip
+            started = time.perf_counter()
+            ids = [
+                client.post("/api/v1/jobs", json={"text": t}).json()["id"] for t in texts[:count]
+            ]
+            _wait_all(client, ids)
+            seconds = time.perf_counter() - started
+        rss = _peak_mb(service.workers[0].pid)
+    label = f"sustained, {count} queued, batches of {batch_articles}"
+    return Sustained(label, count, seconds, rss)
+
+
+def _wait_all(client: Any, ids: list[str]) -> None:
+    """Until every job is done (polling the light view, as a client should)."""
+    deadline = time.monotonic() + 1800
+    waiting = list(ids)
+    while waiting and time.monotonic() < deadline:
+        job = client.get(f"/api/v1/jobs/{waiting[0]}", params={"view": "status"}).json()
+        if job["status"] == "done":
+            waiting.pop(0)
+            continue
+        if job["status"] in ("failed", "cancelled"):
+            raise RuntimeError(f"job {job['id']} {job['status']}: {job.get('error')}")
+        time.sleep(0.1)
+    if waiting:
+        raise RuntimeError(f"{len(waiting)} jobs not done in time")
+
+
+def _peak_mb(pid: int) -> float:
+    """The largest peak resident memory of a process and its children (a worker's children
+    hold the models), in MB."""
+    children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+    peaks = []
+    for each in [pid, *map(int, children)]:
+        for line in Path(f"/proc/{each}/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                peaks.append(int(line.split()[1]) / 1024)
+    return max(peaks, default=0.0)
+
+
 def main(argv: Sequence[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--rounds", type=int, default=1, help="timed rounds per variant")
+    parser.add_argument(
+        "--sustained", type=int, default=12, metavar="N",
+        help="articles queued at once for a live worker, batched and one by one (0: skip)",
+    )  # fmt: skip
     args = parser.parse_args(argv)
     from workers.engines.loading import quiet_transformers
 
@@ -367,7 +447,14 @@ def main(argv: Sequence[str] | None = None) -> None:
 
     rss = {name: base + loaded[name] + rise[name] for name in VARIANTS}
     rss["c"] = exact_c
-    report(times, rss, articles, stages, inside)
+    runs = []
+    if args.sustained:
+        from workers.settings import Settings
+
+        for batch in (Settings().batch_articles, 1):
+            runs.append(sustained(models, args.sustained, batch))
+            print(f"{runs[-1].label}: {runs[-1].seconds:.1f} s", flush=True)
+    report(times, rss, articles, stages, inside, runs)
     print(f"benchmark took {time.perf_counter() - started:.0f} s", file=sys.stderr)
 
 
@@ -377,6 +464,7 @@ def report(
     articles: list[Article],
     stages: dict[str, list[float]],
     inside: list[float],
+    runs: Sequence[Sustained] = (),
 ) -> None:
     per_article = {name: statistics.mean(values) for name, values in times.items()}
     print()
@@ -387,7 +475,14 @@ def report(
             f"{LABELS[name]:<36}{seconds:>10.2f}{60 / seconds:>14.1f}"
             f"{per_article['a'] / seconds:>7.1f}x{rss[name]:>13.0f}"
         )
-    print("peak RSS: exact for (c), a fresh process; the others estimated in the shared process")
+    for run in runs:
+        seconds = run.seconds / run.articles
+        print(
+            f"{run.label:<36}{seconds:>10.2f}{run.per_minute:>14.1f}"
+            f"{per_article['a'] / seconds:>7.1f}x{run.worker_rss_mb:>13.0f}"
+        )
+    print("peak RSS: exact for (c), a fresh process, and for the live worker's model process;")
+    print("the others estimated in the shared process")
     print()
     for index, article in enumerate(articles):
         row = "  ".join(
@@ -406,12 +501,19 @@ def report(
         f"pipeline overhead {1 / model_share - 1:.1%} (overhead_vs_raw compares separate runs, "
         "which differ by a few percent from run to run on a shared machine)"
     )
-    print(json.dumps({"seconds_per_article": per_article, "peak_rss_mb": rss, "c_stages": shares}))
-    print(
+    sustained_runs = {run.label: round(run.per_minute, 2) for run in runs}
+    print(json.dumps({"seconds_per_article": per_article, "peak_rss_mb": rss, "c_stages": shares,
+                      "sustained_articles_per_min": sustained_runs}))  # fmt: skip
+    # The worker as deployed, when measured: its model process's peak, batches included.
+    worker_rss = runs[0].worker_rss_mb if runs else rss["c"]
+    line = (
         f"speedup_vs_plain={per_article['a'] / per_article['c']:.1f} "
         f"overhead_vs_raw={per_article['c'] / per_article['d']:.2f} "
-        f"articles_per_min={60 / per_article['c']:.1f} rss_mb={rss['c']:.0f}"
+        f"articles_per_min={60 / per_article['c']:.1f} "
     )
+    if runs:
+        line += f"sustained_articles_per_min={runs[0].per_minute:.1f} "
+    print(line + f"rss_mb={worker_rss:.0f}")
 
 
 if __name__ == "__main__":

@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import argparse
 import math
-import re
 import statistics
 import tempfile
 import time
@@ -31,7 +30,7 @@ from pathlib import Path
 
 import httpx
 
-from bench.models import EXAMPLES, BenchModels, build_models, build_tiny_models
+from bench.models import BenchModels, build_models, build_tiny_models, distinct_articles
 from bench.stack import running_service
 
 SETUPS = {
@@ -45,13 +44,6 @@ def toot(n: int) -> str:
         f"<p>Het kabinet trekt {n} miljoen euro extra uit voor de dijken langs de rivieren, "
         f'zei de minister dinsdag. <a href="https://example.nl/{n}">Lees meer</a></p>'
     )
-
-
-def articles(count: int) -> list[str]:
-    """`count` long articles: the examples in turn, every sentence marked with the copy's
-    number, so that no sentence is translated twice."""
-    texts = [path.read_text() for path in sorted(EXAMPLES.glob("*.txt"))]
-    return [re.sub(r"([.!?])(\s)", rf" ({n})\1\2", texts[n % len(texts)]) for n in range(count)]
 
 
 def percentile(values: Sequence[float], share: float) -> float:
@@ -124,15 +116,17 @@ def main(argv: Sequence[str] | None = None) -> None:
 def run(
     models: BenchModels, options: argparse.Namespace, env: dict[str, str] | None = None
 ) -> None:
-    long_articles = articles(options.articles)
+    long_articles = distinct_articles(options.articles)
     results: dict[str, list[float]] = {}
     requests = {"deployed": options.requests, "shared": options.shared_requests}
     for number, (name, workers) in enumerate(SETUPS.items()):
         print(f"{name}: {len(workers)} worker(s), {options.articles} articles queued ...")
         # A generous wait: a toot stuck behind an article is measured, not refused.
         settings = {"VERTAAL_SHORT_WAIT": "300", **(env or {})}
-        with running_service(models, workers, settings) as base:
-            results[name] = measure(base, requests[name], long_articles, first=1000 * (number + 1))
+        with running_service(models, workers, settings) as service:
+            results[name] = measure(
+                service.url, requests[name], long_articles, first=1000 * (number + 1)
+            )
     report(results)
 
 

@@ -12,6 +12,7 @@ import tempfile
 import time
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -30,6 +31,13 @@ def free_port() -> int:
         return int(probe.getsockname()[1])
 
 
+@dataclass(frozen=True)
+class Service:
+    url: str
+    redis_url: str
+    workers: list[subprocess.Popen[bytes]]
+
+
 def _stopped(process: subprocess.Popen[bytes]) -> None:
     if process.poll() is None:
         process.terminate()
@@ -45,9 +53,10 @@ def running_service(
     models: BenchModels | None,
     workers: Sequence[Sequence[str]] = (),
     env: Mapping[str, str] | None = None,
-) -> Iterator[str]:
-    """Yields the web's base URL once it answers and every worker (each given as its `vertaal
-    worker` arguments) has beaten; stops everything on the way out."""
+) -> Iterator[Service]:
+    """Yields the service (its base URL, its worker processes) once the web answers and every
+    worker (each given as its `vertaal worker` arguments) is up; stops everything on the way
+    out."""
     with ExitStack() as stack:
         folder = Path(stack.enter_context(tempfile.TemporaryDirectory()))
         redis_url = f"redis://127.0.0.1:{free_port()}/0"
@@ -68,7 +77,7 @@ def running_service(
             environment["VERTAAL_TRANSLATION_MODEL"] = str(models.translation)
             environment["VERTAAL_SUMMARY_MODEL"] = str(models.summary)
 
-        def start(name: str, *args: str) -> None:
+        def start(name: str, *args: str) -> subprocess.Popen[bytes]:
             log = (folder / f"{name}.log").open("wb")
             process = subprocess.Popen(
                 [sys.executable, "-m", "bench.forced", *args],
@@ -76,10 +85,10 @@ def running_service(
             )  # fmt: skip
             stack.callback(log.close)
             stack.callback(_stopped, process)
+            return process
 
         start("web", "serve")
-        for number, arguments in enumerate(workers):
-            start(f"worker{number}", "worker", *arguments)
+        started = [start(f"worker{n}", "worker", *args) for n, args in enumerate(workers)]
         base = f"http://127.0.0.1:{port}"
         # /ready counts the workers that take articles (the `vertaal` queue); the others
         # (short texts, callbacks) are ready when their first piece of work is answered.
@@ -90,7 +99,7 @@ def running_service(
             for log in sorted(folder.glob("*.log")):
                 print(f"--- {log.name}\n{log.read_text(errors='replace')[-3000:]}", file=sys.stderr)
             raise
-        yield base
+        yield Service(base, redis_url, started)
 
 
 def _queues(arguments: Sequence[str]) -> list[str]:

@@ -23,14 +23,15 @@ def test_benchmark_runs_every_variant_and_prints_the_summary_line(
     shutil.copytree(tiny_env.translation, cache_root() / "opus-mt-nl-en")
     shutil.copytree(tiny_env.summary, cache_root() / "distilbart-cnn-12-6")
     monkeypatch.setattr(run, "SUMMARY_TOKENS", 20)  # the tiny summarizer reads 256 tokens
-    run.main(["--rounds", "1"])
+    run.main(["--rounds", "1", "--sustained", "2"])
     lines = capsys.readouterr().out.strip().splitlines()
     for label in run.LABELS.values():
         assert any(line.startswith(label) for line in lines), label
     assert any(line.startswith("(c) spent") for line in lines)
+    assert sum(line.startswith("sustained, 2 queued") for line in lines) == 4, "timed, then shown"
     assert re.fullmatch(
         r"speedup_vs_plain=\d+\.\d overhead_vs_raw=\d+\.\d\d articles_per_min=\d+\.\d "
-        r"rss_mb=\d+",
+        r"sustained_articles_per_min=\d+\.\d rss_mb=\d+",
         lines[-1],
     )
 

@@ -16,10 +16,14 @@ from workers.pipeline.splitting import fit_sentences
 
 log = logging.getLogger(__name__)
 
-# Texts summarized per model call. Measured on distilbart-cnn-12-6 (CTranslate2 int8, 2
-# threads, 800-token inputs): 2.82 s per text alone, 1.93 in twos, 1.69 in fours, 1.55 in
-# eights; larger batches of such long inputs gain nothing more.
+# Texts summarized per model call, and their input tokens together. Measured on
+# distilbart-cnn-12-6 (CTranslate2 int8, 2 threads, chunks of 600-960 tokens): 2.62 s per text
+# alone, 1.86 in fours, 1.81 in eights. But memory grows with batch x beams x input length (the
+# decoder's cross-attention keeps the input for every hypothesis): a live worker peaked at
+# 1,385 MB summarizing fours of long chunks, 1,119 MB in twos. So a batch holds as many texts
+# as fit 2,048 input tokens (two long chunks, or many short ones), up to 8.
 SUMMARY_BATCH_SIZE = 8
+SUMMARY_BATCH_TOKENS = 2048
 
 StepCallback = Callable[[int, int], None]
 
@@ -71,7 +75,7 @@ def summarize_many(
 ) -> list[str | Exception]:
     """One summary for each article's sentences, their model calls shared: at every step of
     the map-reduce, the texts all articles need go to the model together, longest first, in
-    batches of SUMMARY_BATCH_SIZE. Each summary is what the article would get alone (the
+    batches bounded in texts and input tokens (`_batches`). Each summary is what the article would get alone (the
     model's own beams and lengths, per text).
 
     `on_step[i]` hears article i's (done, total) steps; an exception it raises (a cancel)
@@ -109,11 +113,9 @@ def _summarize_together(
 ) -> dict[int, list[str]]:
     """One step for every pending article: their texts' summaries, in each article's order."""
     items = [(i, k, text) for i, texts in pending.items() for k, text in enumerate(texts)]
-    items.sort(key=lambda item: len(item[2]), reverse=True)  # little padding per batch
     found: dict[tuple[int, int], str] = {}
-    for start in range(0, len(items), SUMMARY_BATCH_SIZE):
-        batch = [item for item in items[start : start + SUMMARY_BATCH_SIZE]
-                 if item[0] not in outcome]  # fmt: skip
+    for planned in _batches(items, summarizer):
+        batch = [item for item in planned if item[0] not in outcome]
         if not batch:
             continue
         for (i, k, _), summary in zip(batch, _summarized(batch, summarizer, outcome), strict=True):
@@ -133,6 +135,29 @@ def _summarize_together(
                     outcome[i] = error
     return {i: [found[i, k] for k in range(len(texts))]
             for i, texts in pending.items() if i not in outcome}  # fmt: skip
+
+
+def _batches(
+    items: list[tuple[int, int, str]], summarizer: Summarizer
+) -> list[list[tuple[int, int, str]]]:
+    """The texts in batches, longest first (little padding), each within
+    SUMMARY_BATCH_TOKENS input tokens and SUMMARY_BATCH_SIZE texts (a longer text alone)."""
+    counts = summarizer.count_tokens([text for _, _, text in items]) if items else []
+    ranked = sorted(zip(counts, items, strict=True), key=lambda pair: pair[0], reverse=True)
+    batches: list[list[tuple[int, int, str]]] = []
+    size = 0
+    for count, item in ranked:
+        if (
+            batches
+            and len(batches[-1]) < SUMMARY_BATCH_SIZE
+            and size + count <= SUMMARY_BATCH_TOKENS
+        ):
+            batches[-1].append(item)
+            size += count
+        else:
+            batches.append([item])
+            size = count
+    return batches
 
 
 def _summarized(
