@@ -75,8 +75,8 @@ def summarize_many(
 ) -> list[str | Exception]:
     """One summary for each article's sentences, their model calls shared: at every step of
     the map-reduce, the texts all articles need go to the model together, longest first, in
-    batches bounded in texts and input tokens (`_batches`). Each summary is what the article would get alone (the
-    model's own beams and lengths, per text).
+    batches bounded in texts and input tokens (`_batches`). Each summary is what the article
+    would get alone (the model's own beams and lengths, per text).
 
     `on_step[i]` hears article i's (done, total) steps; an exception it raises (a cancel)
     drops that article, whose place in the answer is the exception. An error of the model
