@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from bench import run
+from bench import run, summary_batches
 from bench.models import BenchModels, cache_root
 from tests.conftest import TinyModels
 
@@ -28,12 +28,30 @@ def test_benchmark_runs_every_variant_and_prints_the_summary_line(
     for label in run.LABELS.values():
         assert any(line.startswith(label) for line in lines), label
     assert any(line.startswith("(c) spent") for line in lines)
+    assert sum(line.startswith("pair ") for line in lines) == 2
+    assert any(line.startswith("overhead_vs_raw ") and "3 timings each" in line for line in lines)
     assert sum(line.startswith("sustained, 2 queued") for line in lines) == 4, "timed, then shown"
     assert re.fullmatch(
         r"speedup_vs_plain=\d+\.\d overhead_vs_raw=\d+\.\d\d articles_per_min=\d+\.\d "
         r"sustained_articles_per_min=\d+\.\d rss_mb=\d+",
         lines[-1],
     )
+
+
+def test_summary_batch_benchmark_times_each_batch_size(
+    tiny_env: TinyModels,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    tmp_path: Path,
+) -> None:
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    shutil.copytree(tiny_env.summary, cache_root() / "distilbart-cnn-12-6")
+    shutil.copytree(tiny_env.translation, cache_root() / "opus-mt-nl-en")
+    monkeypatch.setattr(run, "SUMMARY_TOKENS", 20)
+    summary_batches.main(["--texts", "3", "--tokens", "60", "--sizes", "1,2"])
+    lines = capsys.readouterr().out.strip().splitlines()
+    assert [line.split(":")[0] for line in lines[-2:]] == ["batches of 1", "batches of 2"]
+    assert lines[-2].endswith("1.00x")
 
 
 def test_raw_replay_makes_the_same_calls_as_the_pipeline(tiny_env: TinyModels) -> None:
