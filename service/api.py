@@ -131,7 +131,9 @@ def job_answer(job_id: str, self_link: str, *, light: bool) -> Response | None:
     if version is None:
         return None
     etag = f"{'status' if light else 'full'}-{version}"
-    if request.if_none_match.contains(etag):
+    # Weak comparison, as RFC 9110 asks for If-None-Match: a proxy that compresses the answer
+    # hands the client our tag as W/"…", and that must still match.
+    if request.if_none_match.contains_weak(etag):
         response = Response(status=304)
     else:
         job = jobs.get(job_id, with_result=not light)

@@ -502,6 +502,10 @@ def test_polling_is_cheap_with_etags_and_the_status_view(
     assert done.get_json()["result"]["translation"]["paragraphs"]
     again = client.get(f"/api/v1/jobs/{job_id}", headers={"If-None-Match": done.headers["ETag"]})
     assert again.status_code == 304
+    weak = client.get(
+        f"/api/v1/jobs/{job_id}", headers={"If-None-Match": "W/" + done.headers["ETag"]}
+    )
+    assert weak.status_code == 304, "a tag a compressing proxy made weak still matches"
     bad = client.get(f"/api/v1/jobs/{job_id}?view=everything")
     assert bad.status_code == 400 and "view" in bad.get_json()["error"]["message"]
     assert client.get(f"/api/v1/jobs/{'0' * 32}?view=status").status_code == 404
