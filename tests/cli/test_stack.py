@@ -26,16 +26,21 @@ def test_up_starts_redis_worker_and_web_and_stops_them(
 ) -> None:
     port, redis_port = free_port(), free_port()
     env = service_env(tiny_models, f"redis://127.0.0.1:{redis_port}/0", port=port, web_processes=1)
-    process = subprocess.Popen(
-        [sys.executable, "-m", "cli", "up"],
-        env={**os.environ, **env, "XDG_STATE_HOME": str(tmp_path)},
-        cwd=ROOT,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-    )
+    # A file, not a pipe: nobody reads a pipe until the end, and once the three workers' logs
+    # fill its buffer they all block on writing.
+    log = tmp_path / "up.log"
+    with log.open("wb") as output:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "cli", "up"],
+            env={**os.environ, **env, "XDG_STATE_HOME": str(tmp_path)},
+            cwd=ROOT,
+            stdout=output,
+            stderr=subprocess.STDOUT,
+        )
     base = f"http://127.0.0.1:{port}"
 
     def ready() -> bool:
+        assert process.poll() is None, f"vertaal up exited early:\n{log.read_text()[-4000:]}"
         try:
             return httpx.get(f"{base}/api/v1/ready", timeout=3).status_code == 200
         except httpx.HTTPError:
@@ -52,10 +57,12 @@ def test_up_starts_redis_worker_and_web_and_stops_them(
             "the job",
         )
         assert final
+    except TimeoutError as error:
+        raise AssertionError(f"{error}; vertaal up said:\n{log.read_text()[-4000:]}") from error
     finally:
         process.send_signal(stop)
-        output, _ = process.communicate(timeout=60)
-    text = output.decode()
+        process.wait(timeout=60)
+    text = log.read_text()
     assert process.returncode == 0, text
     assert f"No Redis at redis://127.0.0.1:{redis_port}/0; starting" in text
     assert f"Vertaal is running at http://127.0.0.1:{port}/" in text
