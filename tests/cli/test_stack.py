@@ -26,8 +26,8 @@ def test_up_starts_redis_worker_and_web_and_stops_them(
 ) -> None:
     port, redis_port = free_port(), free_port()
     env = service_env(tiny_models, f"redis://127.0.0.1:{redis_port}/0", port=port, web_processes=1)
-    # A file, not a pipe: nobody reads a pipe until the end, and once the three workers' logs
-    # fill its buffer they all block on writing.
+    # A file, not a pipe: nobody reads a pipe until the end, and the web logs each /ready poll
+    # (20 a second), so when the workers start slowly the buffer fills and the web blocks.
     log = tmp_path / "up.log"
     with log.open("wb") as output:
         process = subprocess.Popen(
