@@ -42,3 +42,20 @@ def live_workers(client: redis.Redis, every: float) -> int:
         pipe.zremrangebyscore(WORKERS, "-inf", cutoff)
         pipe.zcard(WORKERS)
         return int(pipe.execute()[1])
+
+
+def live_processes(client: redis.Redis, every: float) -> int:
+    """Worker processes that take articles, over the live workers (each beats its own
+    count); at least 1, for the worker that asks."""
+    cutoff = time.time() - every * MISSED_BEATS
+    names = client.zrangebyscore(WORKERS, cutoff, "+inf")
+    if not names:
+        return 1
+    infos = client.mget([WORKER_INFO + name.decode() for name in names])
+    processes = 0
+    for info in infos:
+        try:
+            processes += max(1, int(json.loads(info or "{}").get("processes", 1)))
+        except (ValueError, TypeError, AttributeError):
+            processes += 1
+    return max(1, processes)

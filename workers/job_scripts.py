@@ -26,26 +26,40 @@ return {'running', attempts}
 """
 
 # KEYS: leases, running set. ARGV: now ms, lease ms, worker, now iso, delivery prefix, how
-# many, bytes budget, how many leases to look at, job key prefix. Claims queued article jobs
-# for a worker that takes them together with its own (cross-article batching): the oldest
-# first (a queued job's lease entry is its message check, due in creation order), within the
-# bytes budget, none whose input is gone, and none that ever started: a job whose worker died
-# runs alone after that, so an article that kills its worker takes no other down with it.
-# Each gets a delivery of its own, so its own message, when it arrives, finds itself stale;
-# if the worker dies, the lease lapses and the sweeper queues the job again. Returns {id,
-# delivery, attempt} for each.
+# many, bytes budget, how many leases to look at, job key prefix, worker processes that take
+# articles, how many this batch holds already. Claims queued article jobs for a worker that
+# takes them together with its own (cross-article batching): the oldest first (a queued
+# job's lease entry is its message check, due in creation order), within the bytes budget,
+# none whose input is gone, and none that ever started: a job whose worker died runs alone
+# after that, so an article that kills its worker takes no other down with it. It takes no
+# more than this worker's share of what waits (its own job and what it holds included), so
+# that with several workers none sits idle while another holds the queue. Each gets a
+# delivery of its own, so its own message, when it arrives, finds itself stale; if the worker
+# dies, the lease lapses and the sweeper queues the job again. Returns {id, delivery,
+# attempt, size} for each.
 CLAIM = """
+local waiting = {}
+for _, id in ipairs(redis.call('ZRANGE', KEYS[1], 0, tonumber(ARGV[8]) - 1)) do
+  local key = ARGV[9] .. id
+  local job = redis.call('HMGET', key, 'status', 'options', 'size', 'attempts')
+  if job[1] == 'queued' and job[3] and tonumber(job[4] or '0') == 0
+     and cjson.decode(job[2]).kind == 'article'
+     and redis.call('EXISTS', key .. ':input') == 1 then
+    table.insert(waiting, {id, tonumber(job[3])})
+  end
+end
+local held = tonumber(ARGV[11])
+local share = math.ceil((#waiting + 1 + held) / math.max(1, tonumber(ARGV[10]))) - 1 - held
+local wanted = math.min(tonumber(ARGV[6]), share)
 local found = {}
 local budget = tonumber(ARGV[7])
 local deadline = tonumber(ARGV[1]) + tonumber(ARGV[2])
-for _, id in ipairs(redis.call('ZRANGE', KEYS[1], 0, tonumber(ARGV[8]) - 1)) do
-  if #found >= tonumber(ARGV[6]) then break end
-  local key = ARGV[9] .. id
-  local job = redis.call('HMGET', key, 'status', 'options', 'size', 'attempts')
-  if job[1] == 'queued' and job[3] and tonumber(job[3]) <= budget
-     and tonumber(job[4] or '0') == 0 and cjson.decode(job[2]).kind == 'article'
-     and redis.call('EXISTS', key .. ':input') == 1 then
-    budget = budget - tonumber(job[3])
+for _, entry in ipairs(waiting) do
+  if #found >= wanted then break end
+  local id, size = entry[1], entry[2]
+  if size <= budget then
+    local key = ARGV[9] .. id
+    budget = budget - size
     local attempts = redis.call('HINCRBY', key, 'attempts', 1)
     local delivery = ARGV[5] .. '.' .. (#found + 1)
     local progress = cjson.encode({done=0, total=0, stage='starting', attempt=attempts})
@@ -54,7 +68,7 @@ for _, id in ipairs(redis.call('ZRANGE', KEYS[1], 0, tonumber(ARGV[8]) - 1)) do
                'started_at', ARGV[4])
     redis.call('ZADD', KEYS[1], deadline, id)
     redis.call('SADD', KEYS[2], id)
-    table.insert(found, {id, delivery, attempts})
+    table.insert(found, {id, delivery, attempts, size})
   end
 end
 return found

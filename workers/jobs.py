@@ -113,6 +113,7 @@ class Claimed:
     job_id: str
     delivery: str
     attempt: int
+    size: int  # bytes of its input
 
 
 class JobStore:
@@ -312,21 +313,23 @@ class JobStore:
         return Start(outcome.decode(), int(attempt))
 
     def claim_queued(
-        self, worker: str, delivery: str, *, lease: float, count: int, budget: int
-    ) -> list[Claimed]:
+        self, worker: str, delivery: str, *, lease: float, count: int, budget: int,
+        processes: int = 1, held: int = 0,
+    ) -> list[Claimed]:  # fmt: skip
         """Up to `count` queued article jobs that never started, the oldest first, whose
         inputs together hold at most `budget` bytes, started for this worker under deliveries
-        derived from its own (see job_scripts.CLAIM)."""
+        derived from its own (see job_scripts.CLAIM); never more than its share, among
+        `processes` worker processes, of what waits and the `held` it has claimed already."""
         if count <= 0:
             return []
         found = self._scripts["CLAIM"](
             keys=[LEASES, RUNNING],
             args=[
                 _ms(), int(lease * 1000), worker, _now(), delivery, count, budget, CLAIM_SCAN,
-                KEY_PREFIX,
+                KEY_PREFIX, processes, held,
             ],
         )  # fmt: skip
-        return [Claimed(i.decode(), d.decode(), int(a)) for i, d, a in found]
+        return [Claimed(i.decode(), d.decode(), int(a), int(n)) for i, d, a, n in found]
 
     def renew(
         self, job_id: str, delivery: str, *, lease: float, progress: Progress | None = None

@@ -20,7 +20,7 @@ from billiard.exceptions import Terminated, WorkerLostError
 from celery import Task, shared_task
 from celery.exceptions import SoftTimeLimitExceeded, TimeLimitExceeded
 
-from workers import replies
+from workers import heartbeats, replies
 from workers.cache import ResultCache, SentenceCache, article_key, content_digest
 from workers.celery_app import SHORT_TASK, TASK_NAME, settings_of
 from workers.connections import RedisUnavailable, redis_client
@@ -177,13 +177,19 @@ def _company(store: JobStore, own: Taken, settings: Settings, worker: str) -> li
     """Queued articles to run with this one (their summaries batched), waiting up to
     VERTAAL_BATCH_WAIT once for more to arrive; none when batching is off."""
     wanted = settings.batch_articles - 1
+    if wanted <= 0:
+        return []
     budget = BATCH_MAX_BYTES - len(own.source.data)
+    # With several workers, each takes its share of what waits, so none idles while another
+    # holds the queue in its batch.
+    processes = heartbeats.live_processes(store.redis, settings.heartbeat_seconds)
     claimed: list[Claimed] = []
     deadline = time.monotonic() + settings.batch_wait
     while wanted > len(claimed):
         claimed += store.claim_queued(
             worker, f"{own.delivery}.{len(claimed)}", lease=settings.lease_seconds,
-            count=wanted - len(claimed), budget=budget,
+            count=wanted - len(claimed), budget=budget - sum(c.size for c in claimed),
+            processes=processes, held=len(claimed),
         )  # fmt: skip
         if time.monotonic() >= deadline:
             break

@@ -15,6 +15,7 @@ from service import create_app
 from tests.conftest import TinyModels, run_queued_job, settings_for
 from tests.processes import RedisServer
 from tests.service.test_api import unique_article
+from workers import heartbeats
 from workers.celery_app import create_celery
 from workers.job_record import JobOptions
 from workers.jobs import JobStore, job_store
@@ -83,6 +84,24 @@ def test_results_in_a_batch_equal_results_alone(
             {**job.result.to_dict(), "timings": {}} for job in found if job and job.result
         ]
     assert len(results[1]) == 3 and results[1] == results[4]
+
+
+def test_with_several_workers_each_takes_only_its_share_of_the_queue(
+    setup: tuple[Flask, Settings],
+) -> None:
+    app, settings = setup
+    client = redis.Redis.from_url(settings.redis_url)
+    heartbeats.beat(client, "one", {"processes": 1}, every=60)
+    heartbeats.beat(client, "two", {"processes": 2}, every=60)
+    ids = [submit(app, 350 + n) for n in range(8)]
+    run_queued_job(ids[0], settings)
+    statuses = [record(settings, job_id)["status"] for job_id in ids]
+    # 8 articles among 3 processes: this one takes its own and 2 more, and leaves the rest.
+    assert statuses == ["done"] * 3 + ["queued"] * 5
+    run_queued_job(ids[3], settings)  # 5 left among 3: its own and 1 more
+    assert [record(settings, job_id)["status"] for job_id in ids[3:]] == ["done"] * 2 + [
+        "queued"
+    ] * 3
 
 
 def test_a_job_cancelled_inside_a_batch_stops_alone(
