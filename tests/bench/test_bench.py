@@ -12,17 +12,19 @@ from bench.models import BenchModels, cache_root
 from tests.conftest import TinyModels
 
 
-def test_benchmark_runs_every_variant_and_prints_the_summary_line(
-    tiny_env: TinyModels,
-    monkeypatch: pytest.MonkeyPatch,
-    capsys: pytest.CaptureFixture[str],
-    tmp_path: Path,
-) -> None:
-    # The tiny models stand where the benchmark keeps the ones it builds, so it builds none.
+@pytest.fixture
+def bench_cache(tiny_env: TinyModels, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """The tiny models stand where the benchmark keeps the ones it builds, so it builds none."""
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
     shutil.copytree(tiny_env.translation, cache_root() / "opus-mt-nl-en")
     shutil.copytree(tiny_env.summary, cache_root() / "distilbart-cnn-12-6")
     monkeypatch.setattr(run, "SUMMARY_TOKENS", 20)  # the tiny summarizer reads 256 tokens
+
+
+@pytest.mark.usefixtures("bench_cache")
+def test_benchmark_runs_every_variant_and_prints_the_summary_line(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
     run.main(["--rounds", "1", "--sustained", "2"])
     lines = capsys.readouterr().out.strip().splitlines()
     for label in run.LABELS.values():
@@ -38,16 +40,8 @@ def test_benchmark_runs_every_variant_and_prints_the_summary_line(
     )
 
 
-def test_summary_batch_benchmark_times_each_batch_size(
-    tiny_env: TinyModels,
-    monkeypatch: pytest.MonkeyPatch,
-    capsys: pytest.CaptureFixture[str],
-    tmp_path: Path,
-) -> None:
-    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
-    shutil.copytree(tiny_env.summary, cache_root() / "distilbart-cnn-12-6")
-    shutil.copytree(tiny_env.translation, cache_root() / "opus-mt-nl-en")
-    monkeypatch.setattr(run, "SUMMARY_TOKENS", 20)
+@pytest.mark.usefixtures("bench_cache")
+def test_summary_batch_benchmark_times_each_batch_size(capsys: pytest.CaptureFixture[str]) -> None:
     summary_batches.main(["--texts", "3", "--tokens", "60", "--sizes", "1,2"])
     lines = capsys.readouterr().out.strip().splitlines()
     assert [line.split(":")[0] for line in lines[-2:]] == ["batches of 1", "batches of 2"]
