@@ -333,8 +333,12 @@ def test_ready_needs_redis_and_a_live_worker(
     assert client.get("/api/v1/ready").get_json()["error"]["code"] == "no_workers"
     worker = Worker(service_env(tiny_models, url), tmp_path / "worker.log")
     try:
-        ready = client.get("/api/v1/ready")
-        assert ready.status_code == 200
+        # Celery logs "ready." as its ready signal goes out; the first heartbeat follows it.
+        ready = wait_for(
+            lambda: (answer := client.get("/api/v1/ready")).status_code == 200 and answer,
+            10,
+            "the worker's first heartbeat",
+        )
         assert ready.get_json()["workers"] == 1
         assert set(ready.get_json()["models"]) == {"translation", "summary"}
         assert str(tiny_models.translation) not in ready.get_data(as_text=True), "no paths"
