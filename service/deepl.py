@@ -24,7 +24,7 @@ from werkzeug.exceptions import HTTPException
 
 from service.auth import current_key
 from service.context import services
-from service.errors import PROTOCOL_SHAPES
+from service.errors import PROTOCOL_SHAPES, Refusal
 from service.openapi import documented, responses
 from service.schemas import (
     DlDocumentHandle,
@@ -62,12 +62,6 @@ STATUS_WAIT = 3.0
 DL_ERRORS = (400, 403, 413, 429, 503)
 
 
-class DlRefusal(Exception):
-    def __init__(self, status: int, message: str) -> None:
-        super().__init__(message)
-        self.status, self.message = status, message
-
-
 def _error(status: int, message: str) -> Response:
     response = jsonify({"message": message})
     response.status_code = status
@@ -75,11 +69,6 @@ def _error(status: int, message: str) -> Response:
 
 
 PROTOCOL_SHAPES["deepl"] = _error
-
-
-@bp.errorhandler(DlRefusal)
-def refused(error: DlRefusal) -> Response:
-    return _error(error.status, error.message)
 
 
 @bp.errorhandler(VertaalError)
@@ -99,18 +88,18 @@ def check_key() -> None:
     """DeepL answers a bad or missing key with 403 and a used-up quota with 456."""
     record = current_key()
     if record is None and services().settings.require_api_key:
-        raise DlRefusal(403, "Authorization failure: send a Vertaal API key as DeepL-Auth-Key")
+        raise Refusal(403, "Authorization failure: send a Vertaal API key as DeepL-Auth-Key")
     if record is not None and request.endpoint in ("deepl.translate", "deepl.upload_document"):
         store = KeyStore(services().queue)
         if store.over_quota(record):
-            raise DlRefusal(456, f"Quota exceeded: {store.usage(record.id):,} characters used")
+            raise Refusal(456, f"Quota exceeded: {store.usage(record.id):,} characters used")
 
 
 def _params() -> dict[str, Any]:
     if request.is_json:
         body = request.get_json(silent=True)
         if not isinstance(body, dict):
-            raise DlRefusal(400, "The request body must be a JSON object")
+            raise Refusal(400, "The request body must be a JSON object")
         return body
     params: dict[str, Any] = {**request.args.to_dict(), **request.form.to_dict()}
     texts = request.form.getlist("text") or request.args.getlist("text")
@@ -127,12 +116,12 @@ def _languages(params: dict[str, Any]) -> str | None:
     """Checks the pair; the source language given (None: detect)."""
     target = str(params.get("target_lang") or "").upper()
     if not target:
-        raise DlRefusal(400, "Parameter 'target_lang' not specified.")
+        raise Refusal(400, "Parameter 'target_lang' not specified.")
     if target not in TARGETS:
-        raise DlRefusal(400, "Value for 'target_lang' not supported.")
+        raise Refusal(400, "Value for 'target_lang' not supported.")
     source = params.get("source_lang")
     if source and str(source).upper() != SOURCE.upper():
-        raise DlRefusal(400, "Value for 'source_lang' not supported.")
+        raise Refusal(400, "Value for 'source_lang' not supported.")
     return str(source).upper() if source else None
 
 
@@ -154,9 +143,9 @@ def translate() -> ResponseReturnValue:
     if isinstance(texts, str):
         texts = [texts]
     if not texts or not isinstance(texts, list) or not all(isinstance(t, str) for t in texts):
-        raise DlRefusal(400, "Parameter 'text' not specified.")
+        raise Refusal(400, "Parameter 'text' not specified.")
     if len(texts) > MAX_TEXTS:
-        raise DlRefusal(413, f"Too many texts: at most {MAX_TEXTS} per request")
+        raise Refusal(413, f"Too many texts: at most {MAX_TEXTS} per request")
     source = _languages(params)
     detected_language = SOURCE
     if source is None:
@@ -193,13 +182,13 @@ def upload_document() -> ResponseReturnValue:
     _languages(params)
     upload = request.files.get("file")
     if upload is None or not upload.filename:
-        raise DlRefusal(400, "Parameter 'file' not specified.")
+        raise Refusal(400, "Parameter 'file' not specified.")
     name = PurePath(upload.filename.replace("\\", "/")).name
     if not is_supported(name):
-        raise DlRefusal(400, "Invalid file data: the file type is not supported.")
+        raise Refusal(400, "Invalid file data: the file type is not supported.")
     wanted = params.get("output_format")
     if wanted and f".{str(wanted).lower().lstrip('.')}" != suffix_of(name):
-        raise DlRefusal(400, "Value for 'output_format' not supported: no conversions.")
+        raise Refusal(400, "Value for 'output_format' not supported: no conversions.")
     options = JobOptions(summary=_flag(params.get("vertaal_summary")), kind="document")
     article = ArticleRequest(SourceFile(name, upload.read()), options, name)
     key = current_key()
@@ -219,7 +208,7 @@ def _document(document_id: str) -> JobRecord:
         or job.options.kind != "document"
         or not services().jobs.unlocks(document_id, key)
     ):
-        raise DlRefusal(404, "Document not found")
+        raise Refusal(404, "Document not found")
     return job
 
 
@@ -279,10 +268,10 @@ def document_result(document_id: str) -> ResponseReturnValue:
     """Download a translated document (DeepL v2); it is deleted once downloaded"""
     job = _document(document_id)
     if not job.status.finished:
-        raise DlRefusal(503, "Document translation is not done yet")
+        raise Refusal(503, "Document translation is not done yet")
     found = services().jobs.get_file(document_id)
     if found is None:
-        raise DlRefusal(404, "Document not found")
+        raise Refusal(404, "Document not found")
     services().jobs.drop_file(document_id)
     data, media_type = found
     # A plain response, not send_file's pass-through stream: the document is in memory,

@@ -29,6 +29,15 @@ class QueueFull(Exception):
     """The queue's Redis is near its memory limit: no new jobs until workers catch up."""
 
 
+class Refusal(Exception):
+    """A protocol route's refusal of a request: its status and its words, answered in the
+    shape of the blueprint that raised it (PROTOCOL_SHAPES)."""
+
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status, self.message = status, message
+
+
 # The LibreTranslate and DeepL blueprints' own error bodies, by blueprint name: their
 # clients read only those, whatever went wrong (a full queue, Redis gone, a bug).
 ErrorShape = Callable[[int, str], Response]
@@ -81,6 +90,10 @@ def register(app: Flask) -> None:
         # Keep what the error says in its headers (405's Allow), not its content type.
         headers = {k: v for k, v in error.get_headers() if k.lower() != "content-type"}
         return error_response(error.code or 500, code, message, headers)
+
+    @app.errorhandler(Refusal)
+    def refused(error: Refusal) -> Response:
+        return error_response(error.status, "refused", error.message)
 
     @app.errorhandler(QueueFull)
     @app.errorhandler(redis.OutOfMemoryError)

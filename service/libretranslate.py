@@ -21,7 +21,7 @@ from werkzeug.exceptions import HTTPException
 
 from service.auth import AuthError, authenticate
 from service.context import services
-from service.errors import PROTOCOL_SHAPES
+from service.errors import PROTOCOL_SHAPES, Refusal
 from service.openapi import documented, responses
 from service.schemas import (
     LtDetection,
@@ -60,14 +60,6 @@ CORS = {
 }
 
 
-class LtRefusal(Exception):
-    """LibreTranslate's answer to a bad request: a status and its words."""
-
-    def __init__(self, message: str, status: int = 400) -> None:
-        super().__init__(message)
-        self.message, self.status = message, status
-
-
 def _error(status: int, message: str) -> Response:
     response = jsonify({"error": message})
     response.status_code = status
@@ -75,11 +67,6 @@ def _error(status: int, message: str) -> Response:
 
 
 PROTOCOL_SHAPES["libretranslate"] = _error
-
-
-@bp.errorhandler(LtRefusal)
-def refused(error: LtRefusal) -> Response:
-    return _error(error.status, error.message)
 
 
 @bp.errorhandler(AuthError)
@@ -114,7 +101,7 @@ def _params() -> dict[str, Any]:
     if request.is_json:
         body = request.get_json(silent=True)
         if not isinstance(body, dict):
-            raise LtRefusal("Invalid JSON format")
+            raise Refusal(400, "Invalid JSON format")
         return body
     return {**request.form.to_dict(), **request.args.to_dict()}
 
@@ -122,21 +109,22 @@ def _params() -> dict[str, Any]:
 def _require(params: dict[str, Any], name: str) -> Any:
     value = params.get(name)
     if value in (None, "", []):
-        raise LtRefusal(f"Invalid request: missing {name} parameter")
+        raise Refusal(400, f"Invalid request: missing {name} parameter")
     return value
 
 
 def _language_pair(source: str, target: str) -> None:
     source, target = source.lower(), target.lower()
     if source not in (SOURCE, "auto"):
-        raise LtRefusal(f"{source} is not supported")
+        raise Refusal(400, f"{source} is not supported")
     if target != TARGET:
         if target == SOURCE:
-            raise LtRefusal(
+            raise Refusal(
+                400,
                 f"Dutch (nl) is not available as a target language from "
-                f"{language_name(source) if source != 'auto' else 'Dutch'} ({source})"
+                f"{language_name(source) if source != 'auto' else 'Dutch'} ({source})",
             )
-        raise LtRefusal(f"{target} is not supported")
+        raise Refusal(400, f"{target} is not supported")
 
 
 @bp.post("/translate")
@@ -160,24 +148,25 @@ def translate() -> ResponseReturnValue:
     try:
         alternatives = int(params.get("alternatives") or 0)
     except (TypeError, ValueError):
-        raise LtRefusal("Invalid request: alternatives parameter is not a number") from None
+        raise Refusal(400, "Invalid request: alternatives parameter is not a number") from None
     texts = q if isinstance(q, list) else [q]
     if not all(isinstance(text, str) for text in texts):
-        raise LtRefusal("Invalid request: q must be a string or a list of strings")
+        raise Refusal(400, "Invalid request: q must be a string or a list of strings")
     if not isinstance(q, list):
         texts = ["\n".join(texts[0].splitlines())]
     check_size(services(), texts)
     _language_pair(source, target)
     text_format = str(params.get("format") or "text")
     if text_format not in FORMATS:
-        raise LtRefusal(f"{text_format} format is not supported")
+        raise Refusal(400, f"{text_format} format is not supported")
     body: dict[str, Any] = {}
     if source.lower() == "auto":
         language, confidence = detected(texts)
         if language != SOURCE:
-            raise LtRefusal(
+            raise Refusal(
+                400,
                 f"{language_name(TARGET)} ({TARGET}) is not available as a target language "
-                f"from {language_name(language)} ({language})"
+                f"from {language_name(language)} ({language})",
             )
         found = {"confidence": confidence, "language": language}
         body["detectedLanguage"] = [found] * len(texts) if isinstance(q, list) else found
@@ -257,11 +246,11 @@ def translate_file() -> ResponseReturnValue:
     upload = request.files.get("file")
     for name in ("source", "target"):
         if not request.form.get(name):
-            raise LtRefusal(f"Invalid request: missing {name} parameter")
+            raise Refusal(400, f"Invalid request: missing {name} parameter")
     if upload is None or not upload.filename:
-        raise LtRefusal("Invalid request: missing file parameter")
+        raise Refusal(400, "Invalid request: missing file parameter")
     if not is_supported(upload.filename):
-        raise LtRefusal("Invalid request: file format not supported")
+        raise Refusal(400, "Invalid request: file format not supported")
     _language_pair(request.form["source"], request.form["target"])
     name = PurePath(upload.filename.replace("\\", "/")).name
     article = ArticleRequest(
@@ -272,7 +261,7 @@ def translate_file() -> ResponseReturnValue:
     if finished != JobStatus.DONE:
         error = services().jobs.get(job.id)
         message = error.error.message if error and error.error else "the file was not translated"
-        raise LtRefusal(message, 503 if finished is None else 400)
+        raise Refusal(503 if finished is None else 400, message)
     stem, suffix = PurePath(name).stem, suffix_of(name)
     url = url_for(
         "libretranslate.download_file", filename=f"{job.id}.{stem}_{TARGET}{suffix}", _external=True
