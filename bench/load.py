@@ -72,8 +72,8 @@ def main(argv: Sequence[str] | None = None) -> None:
 def _load(url: str, redis_url: str, worker: subprocess.Popen[bytes], options: argparse.Namespace,
           folder: str) -> list[dict]:  # type: ignore[type-arg]  # fmt: skip
     from workers.connections import redis_client
-    from workers.job_record import Progress
-    from workers.jobs import JobStore
+    from workers.jobs.record import Progress
+    from workers.jobs.store import JobStore
 
     cached, running = distinct_articles(2)
     with httpx.Client(base_url=url, timeout=60) as client:

@@ -8,7 +8,7 @@ import click
 
 from cli.exits import EXIT_CANNOT_RUN, error, exits_cleanly
 from workers.connections import redis_client
-from workers.keys import KeyStore, valid_rate
+from workers.operations.keys import KeyStore, valid_rate
 from workers.settings import load_settings
 
 

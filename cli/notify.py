@@ -11,7 +11,7 @@ import httpx
 
 from cli.batch import BatchSummary
 from cli.exits import error
-from workers.webhooks import SIGNATURE_HEADER, sign
+from workers.operations.webhooks import SIGNATURE_HEADER, sign
 
 ATTEMPTS = 3
 

@@ -13,12 +13,12 @@ from service.errors import error_response
 from service.openapi import documented, openapi_document, responses
 from service.schemas import CsrfToken, Health, JobForm, JobQuery, JobRequest, Ready, Usage
 from service.submission import parse_request, submit
-from workers import heartbeats
 from workers.cache import published_signature
 from workers.connections import RedisUnavailable
 from workers.engines.signature import model_digests
-from workers.job_record import JobRecord, JobStatus, JobView
-from workers.keys import KeyStore, month
+from workers.jobs.record import JobRecord, JobStatus, JobView
+from workers.operations import heartbeats
+from workers.operations.keys import KeyStore, month
 
 bp = Blueprint("api", __name__)
 

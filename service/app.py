@@ -24,7 +24,7 @@ from service.errors import SafeJSONProvider
 from service.limits import install_limits
 from service.metrics import install_metrics
 from workers.connections import RedisUnavailable
-from workers.logs import attach_request_id, job_id_var, new_request_id, request_id_var
+from workers.operations.logs import attach_request_id, job_id_var, new_request_id, request_id_var
 from workers.settings import Settings, load_settings
 
 log = logging.getLogger(__name__)

@@ -13,7 +13,7 @@ from typing import Any
 from flask import g, request
 
 from service.context import services
-from workers.keys import ApiKey, KeyStore
+from workers.operations.keys import ApiKey, KeyStore
 
 AUTH_SCHEMES = ("Bearer", "DeepL-Auth-Key")
 

@@ -13,8 +13,8 @@ from flask import current_app
 from workers.cache import ResultCache
 from workers.celery_app import create_celery
 from workers.connections import redis_client
-from workers.jobs import JobStore, job_store
-from workers.metrics import MetricsRecorder
+from workers.jobs.store import JobStore, job_store
+from workers.operations.metrics import MetricsRecorder
 from workers.settings import Settings
 
 

@@ -42,8 +42,8 @@ from service.schemas import (
 from service.short import detected, translate_short
 from service.submission import ArticleRequest, submit
 from workers.errors import ArticleTooLargeError, InputError, VertaalError
-from workers.job_record import JobOptions, JobRecord, JobStatus
-from workers.keys import KeyStore, article_chars
+from workers.jobs.record import JobOptions, JobRecord, JobStatus
+from workers.operations.keys import KeyStore, article_chars
 from workers.pipeline.article import SourceFile
 from workers.pipeline.language import SOURCE
 from workers.pipeline.reading import is_supported, suffix_of

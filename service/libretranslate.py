@@ -39,7 +39,7 @@ from service.schemas import (
 from service.short import check_size, detected, translate_short
 from service.submission import ArticleRequest, submit
 from workers.errors import InputError, VertaalError
-from workers.job_record import JobOptions, JobStatus
+from workers.jobs.record import JobOptions, JobStatus
 from workers.pipeline.article import SourceFile
 from workers.pipeline.language import SOURCE, TARGET, detect, language_name
 from workers.pipeline.reading import SUPPORTED_SUFFIXES, is_supported, suffix_of

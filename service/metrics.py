@@ -17,7 +17,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_l
 from prometheus_flask_exporter import PrometheusMetrics
 
 from service.context import services
-from workers.metrics import RedisMetrics
+from workers.operations.metrics import RedisMetrics
 
 bp = Blueprint("ops", __name__)
 

@@ -104,7 +104,7 @@ class AccessFields(logging.Filter):
 
 
 def gunicorn_json_logging() -> dict[str, Any]:
-    from workers.logs import logging_config
+    from workers.operations.logs import logging_config
 
     config = logging_config("json")
     config["filters"]["access"] = {"()": AccessFields}

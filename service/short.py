@@ -15,7 +15,7 @@ from service.context import Services
 from workers import replies
 from workers.celery_app import send_texts
 from workers.errors import ArticleTooLargeError, VertaalError, error_from_code
-from workers.keys import KeyStore
+from workers.operations.keys import KeyStore
 from workers.pipeline.language import detect
 from workers.pipeline.splitting import needs_model
 

@@ -22,11 +22,11 @@ from workers.cache import article_key, content_digest, dedupe_key, published_sig
 from workers.celery_app import send_job
 from workers.connections import RedisUnavailable
 from workers.errors import ArticleTooLargeError, EmptyArticleError, UndecodableError
-from workers.job_record import JobOptions, JobRecord, JobStatus
-from workers.logs import job_id_var
+from workers.jobs.record import JobOptions, JobRecord, JobStatus
+from workers.operations.logs import job_id_var
+from workers.operations.webhooks import CallbackRefusedError, resolve_callback
 from workers.pipeline.article import SourceFile
 from workers.pipeline.screening import screen_article
-from workers.webhooks import CallbackRefusedError, resolve_callback
 
 log = logging.getLogger(__name__)
 

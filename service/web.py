@@ -33,7 +33,7 @@ from service.schemas import JobForm
 from service.submission import form_fields, parse_form, submit
 from workers.connections import RedisUnavailable
 from workers.errors import NotDutchError, VertaalError
-from workers.job_record import JobRecord, JobStatus
+from workers.jobs.record import JobRecord, JobStatus
 from workers.pipeline.article import NO_SUMMARY, Result
 from workers.pipeline.reading import FORMATS, suffix_list
 

@@ -203,7 +203,7 @@ def client(app: Flask) -> FlaskClient:
 
 def run_queued_job(job_id: str, settings: Settings) -> None:
     """Run a job here, as a worker would with the job's current message."""
-    from workers.jobs import job_store
+    from workers.jobs.store import job_store
     from workers.tasks import run_job
 
     job = job_store(settings).get(job_id)

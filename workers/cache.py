@@ -20,8 +20,8 @@ from typing import Any
 import redis
 
 from workers.connections import RedisUnavailable
-from workers.job_record import JobOptions
-from workers.metrics import MetricsRecorder
+from workers.jobs.record import JobOptions
+from workers.operations.metrics import MetricsRecorder
 from workers.pipeline.article import Result, SourceFile
 from workers.pipeline.reading import TEXT_SUFFIXES, suffix_of
 from workers.pipeline.run import PIPELINE_VERSION

@@ -33,7 +33,9 @@ def check_time_limits(settings: Settings) -> None:
 def create_celery(settings: Settings) -> Celery:
     check_time_limits(settings)
     app = Celery(
-        "vertaal", broker=settings.redis_url, include=["workers.tasks", "workers.webhooks"]
+        "vertaal",
+        broker=settings.redis_url,
+        include=["workers.tasks", "workers.operations.webhooks"],
     )
     app.conf.update(
         # JSON only: a pickled message could run code in the worker.

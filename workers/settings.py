@@ -205,7 +205,7 @@ class Settings(BaseSettings):
     @field_validator("rate_limit", "read_rate_limit")
     @classmethod
     def _a_rate(cls, value: str) -> str:
-        from workers.keys import valid_rate
+        from workers.operations.keys import valid_rate
 
         if not valid_rate(value):
             raise ValueError(f"{value!r} is not a rate such as 60/minute;1000/day")

@@ -20,13 +20,14 @@ from billiard.exceptions import Terminated, WorkerLostError
 from celery import Task, shared_task
 from celery.exceptions import SoftTimeLimitExceeded, TimeLimitExceeded
 
-from workers import heartbeats, replies
+from workers import replies
 from workers.cache import ResultCache, SentenceCache, article_key, content_digest
 from workers.celery_app import SHORT_TASK, TASK_NAME, settings_of
 from workers.connections import RedisUnavailable, redis_client
 from workers.errors import INTERRUPTIONS, CancelledError, VertaalError
-from workers.job_record import JobRecord, JobStatus, Progress
-from workers.jobs import MAX_ATTEMPTS, Claimed, JobStore, job_store
+from workers.jobs.record import JobRecord, JobStatus, Progress
+from workers.jobs.store import MAX_ATTEMPTS, Claimed, JobStore, job_store
+from workers.operations import heartbeats
 from workers.pipeline.article import Result, SourceFile
 from workers.settings import Settings
 from workers.translating import (

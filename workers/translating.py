@@ -18,8 +18,8 @@ from workers.engines.factory import drain_load_times, load_engines
 from workers.engines.protocols import Engines
 from workers.engines.signature import worker_signature
 from workers.errors import INTERRUPTIONS
-from workers.job_record import JobOptions
-from workers.metrics import MetricsRecorder
+from workers.jobs.record import JobOptions
+from workers.operations.metrics import MetricsRecorder
 from workers.pipeline.article import Models, Result, SourceFile
 from workers.pipeline.documents import TranslatedFile, file_result, translate_file
 from workers.pipeline.markup import translate_html

@@ -18,16 +18,16 @@ from typing import Any
 
 from celery.signals import worker_ready, worker_shutdown
 
-from workers import heartbeats
 from workers.cache import publish_signature
 from workers.celery_app import QUEUE, SHORT_QUEUE, WEBHOOK_QUEUE, create_celery
 from workers.connections import RedisUnavailable, new_redis_client, redis_client
 from workers.engines.signature import worker_signature
 from workers.errors import ConfigurationError
-from workers.jobs import JobStore
-from workers.logs import connect_celery_logging
+from workers.jobs.store import JobStore
+from workers.jobs.sweeper import Sweeper
+from workers.operations import heartbeats
+from workers.operations.logs import connect_celery_logging
 from workers.settings import Settings
-from workers.sweeper import Sweeper
 
 log = logging.getLogger(__name__)
 

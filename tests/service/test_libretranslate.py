@@ -15,7 +15,7 @@ from tests.processes import Worker, free_port, live_server
 from tests.service.test_auth import create_key
 from tests.workers.pipeline.test_markup import tags
 from workers.connections import redis_client
-from workers.keys import KeyStore
+from workers.operations.keys import KeyStore
 
 DUTCH = "De minister zei dinsdag dat er nieuwe plannen komen voor de dijken."
 TOOT = (

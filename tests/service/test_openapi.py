@@ -13,8 +13,8 @@ from schemathesis.config import SchemathesisConfig
 from service import create_app
 from tests.conftest import TinyModels
 from tests.processes import Worker
-from workers import heartbeats
 from workers.connections import redis_client
+from workers.operations import heartbeats
 
 # The refusals the document itself announces for well-formed requests: no key where one is
 # needed (401), an unknown job (404), a job already over (409), a result the cache dropped

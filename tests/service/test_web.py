@@ -14,7 +14,7 @@ from tests.conftest import ARTICLES, TinyModels, run_queued_job, settings_for
 from tests.processes import free_port
 from tests.service.test_api import unique_article
 from workers.engines.factory import load_engines
-from workers.job_record import JobError, JobOptions, JobStatus
+from workers.jobs.record import JobError, JobOptions, JobStatus
 from workers.pipeline.article import (
     NO_SUMMARY,
     Models,

@@ -15,13 +15,13 @@ from service import create_app
 from tests.conftest import TinyModels, run_queued_job, settings_for
 from tests.processes import RedisServer
 from tests.service.test_api import unique_article
-from workers import heartbeats
 from workers.celery_app import create_celery
-from workers.job_record import JobOptions
-from workers.jobs import JobStore, job_store
+from workers.jobs.record import JobOptions
+from workers.jobs.store import JobStore, job_store
+from workers.jobs.sweeper import Sweeper
+from workers.operations import heartbeats
 from workers.pipeline.article import SourceFile
 from workers.settings import Settings
-from workers.sweeper import Sweeper
 
 
 @pytest.fixture

@@ -7,7 +7,7 @@ from hypothesis import strategies as st
 
 from workers.cache import ResultCache, SentenceCache, article_key, content_digest, dedupe_key
 from workers.connections import redis_client
-from workers.job_record import JobOptions
+from workers.jobs.record import JobOptions
 from workers.pipeline.article import Models, Result, Source, SourceFile, Translation
 
 SIGNATURE = {"translation": {"model": "m", "revision": "r1"}, "max_sentence_tokens": 200}

@@ -16,7 +16,7 @@ from service import create_app
 from tests.conftest import TinyModels, service_env
 from tests.processes import RedisServer, Worker, wait_for
 from tests.service.test_api import poll, unique_article
-from workers.jobs import MAX_ATTEMPTS
+from workers.jobs.store import MAX_ATTEMPTS
 
 pytestmark = pytest.mark.slow
 

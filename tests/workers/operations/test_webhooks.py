@@ -18,8 +18,8 @@ from tests.processes import RedisServer, Worker, wait_for
 from tests.service.test_api import unique_article
 from tests.service.test_auth import bearer, create_key
 from workers.connections import redis_client
-from workers.keys import KeyStore
-from workers.webhooks import CallbackRefusedError, resolve_callback, sign, verify
+from workers.operations.keys import KeyStore
+from workers.operations.webhooks import CallbackRefusedError, resolve_callback, sign, verify
 
 pytestmark = pytest.mark.slow
 

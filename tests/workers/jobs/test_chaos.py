@@ -22,7 +22,7 @@ from service import create_app
 from tests.conftest import TinyModels, service_env
 from tests.processes import RedisServer, Worker, wait_for
 from tests.service.test_api import unique_article
-from workers.jobs import JOB_ENDS
+from workers.jobs.store import JOB_ENDS
 
 pytestmark = pytest.mark.slow
 

@@ -33,10 +33,10 @@ from typing import Any
 
 import redis
 
-from workers import job_scripts, webhooks
 from workers.cache import ResultCache
 from workers.connections import redis_client
-from workers.job_record import (
+from workers.jobs import scripts as job_scripts
+from workers.jobs.record import (
     FINAL,
     Delivery,
     JobError,
@@ -45,8 +45,9 @@ from workers.job_record import (
     JobStatus,
     Progress,
 )
-from workers.keys import KeyStore
-from workers.metrics import MetricsRecorder
+from workers.operations import webhooks
+from workers.operations.keys import KeyStore
+from workers.operations.metrics import MetricsRecorder
 from workers.pipeline.article import Result, SourceFile
 from workers.settings import Settings
 

@@ -19,7 +19,7 @@ from datetime import UTC, datetime
 
 import redis
 
-from workers.job_record import JobRecord, JobStatus
+from workers.jobs.record import JobRecord, JobStatus
 
 KEYS = "vertaal:apikeys"  # hash: key id -> the key's record (JSON)
 BY_HASH = "vertaal:apikey:"  # + sha256 of the key -> key id

@@ -32,9 +32,9 @@ from celery import Celery, Task, shared_task
 from workers.celery_app import WEBHOOK_QUEUE, create_celery, settings_of
 from workers.connections import redis_client
 from workers.errors import InputError
-from workers.job_record import Delivery, JobRecord
-from workers.keys import KeyStore
-from workers.metrics import MetricsRecorder
+from workers.jobs.record import Delivery, JobRecord
+from workers.operations.keys import KeyStore
+from workers.operations.metrics import MetricsRecorder
 from workers.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -170,7 +170,7 @@ def _delay(settings: Settings, attempt: int) -> float:
 @shared_task(name=DELIVER_TASK, bind=True)
 def deliver_callback(self: Task, job_id: str, attempt: int, first_at: float) -> None:
     """One attempt at a job's callback; schedules the next one while the window lasts."""
-    from workers.jobs import job_store
+    from workers.jobs.store import job_store
 
     settings = settings_of(self.app)
     store = job_store(settings)

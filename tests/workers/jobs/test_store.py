@@ -9,7 +9,7 @@ import pytest
 from celery.exceptions import SoftTimeLimitExceeded, TimeLimitExceeded
 from flask import Flask
 
-import workers.jobs
+import workers.jobs.store
 import workers.tasks
 import workers.translating
 from service import create_app
@@ -17,13 +17,13 @@ from tests.conftest import TinyModels, run_queued_job, settings_for
 from tests.processes import ROOT, wait_for
 from tests.service.test_api import unique_article
 from tests.service.test_web import ENGLISH, csrf_token
-from workers import job_scripts
 from workers.cache import publish_signature
 from workers.celery_app import TASK_NAME, create_celery
 from workers.connections import redis_client
 from workers.engines.signature import worker_signature
-from workers.job_record import JobOptions, JobRecord, JobStatus, Progress
-from workers.jobs import JOB_ENDS, MAX_ATTEMPTS, JobStore, Start
+from workers.jobs import scripts as job_scripts
+from workers.jobs.record import JobOptions, JobRecord, JobStatus, Progress
+from workers.jobs.store import JOB_ENDS, MAX_ATTEMPTS, JobStore, Start
 from workers.pipeline.article import SourceFile
 
 
@@ -92,7 +92,7 @@ def test_end_refuses_an_outcome_that_does_not_fit_the_status(redis_db: str) -> N
 def ended(monkeypatch: pytest.MonkeyPatch) -> list[JobRecord]:
     """Every job end announced, through whichever door it happened."""
     heard: list[JobRecord] = []
-    monkeypatch.setattr(workers.jobs, "job_end_listeners", lambda settings: [heard.append])
+    monkeypatch.setattr(workers.jobs.store, "job_end_listeners", lambda settings: [heard.append])
     return heard
 
 
@@ -106,7 +106,7 @@ def test_every_path_to_a_final_status_goes_through_end(
     )
     app: Flask = create_app(settings.model_dump())
     client = app.test_client()
-    store = workers.jobs.job_store(settings)
+    store = workers.jobs.store.job_store(settings)
     publish_signature(store.redis, worker_signature(settings))  # as a worker does at start
 
     def submit(text: str, **options: Any) -> str:
@@ -190,6 +190,6 @@ def test_only_end_can_write_a_final_status() -> None:
                         and call.args[0].value == "END"
                     ):
                         callers.append((path.relative_to(ROOT).as_posix(), function.name))
-            if path.name != "jobs.py":
-                assert "job_scripts" not in path.read_text(), path
-    assert callers == [("workers/jobs.py", "end")]
+            if path.parent.name != "jobs":
+                assert "workers.jobs.scripts" not in path.read_text(), path
+    assert callers == [("workers/jobs/store.py", "end")]

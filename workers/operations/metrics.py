@@ -23,8 +23,8 @@ from prometheus_client.core import (
 )
 from prometheus_client.registry import Collector
 
-from workers import heartbeats
-from workers.job_record import JobRecord, JobStatus
+from workers.jobs.record import JobRecord, JobStatus
+from workers.operations import heartbeats
 
 log = logging.getLogger(__name__)
 

@@ -18,7 +18,7 @@ import redis
 from celery import Celery
 
 from workers.celery_app import QUEUE, send_job
-from workers.jobs import MAX_ATTEMPTS, JobStore
+from workers.jobs.store import MAX_ATTEMPTS, JobStore
 
 log = logging.getLogger(__name__)
 
