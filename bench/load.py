@@ -72,12 +72,14 @@ def main(argv: Sequence[str] | None = None) -> None:
 def _load(url: str, redis_url: str, worker: subprocess.Popen[bytes], options: argparse.Namespace,
           folder: str) -> list[dict]:  # type: ignore[type-arg]  # fmt: skip
     from workers.connections import redis_client
+    from workers.jobs.leases import Leases
     from workers.jobs.record import Progress
     from workers.jobs.store import JobStore
 
     cached, running = distinct_articles(2)
     with httpx.Client(base_url=url, timeout=60) as client:
-        done = client.post("/api/v1/jobs", json={"text": cached}).json()["id"]
+        submitted = client.post("/api/v1/jobs", json={"text": cached}).json()
+        done, token = submitted["id"], submitted["token"]  # both jobs: this client's session
         while client.get(f"/api/v1/jobs/{done}?view=status").json()["status"] != "done":
             time.sleep(0.2)
         worker.terminate()  # from here on, the web alone
@@ -86,14 +88,15 @@ def _load(url: str, redis_url: str, worker: subprocess.Popen[bytes], options: ar
     store = JobStore(redis_client(redis_url), ttl=3600)
     job = store.get(moving)
     assert job is not None and job.delivery is not None
-    store.start(moving, job.delivery, "bench.load", lease=600, cap=3)
+    leases = Leases(store)
+    leases.start(moving, job.delivery, "bench.load", lease=600, cap=3)
     stop = threading.Event()
 
     def progress() -> None:  # as a worker's progress moves: once a second
         done_sentences = 0
         while not stop.wait(1.0):
             done_sentences += 1
-            store.renew(moving, job.delivery or "", lease=600,
+            leases.renew(moving, job.delivery or "", lease=600,
                         progress=Progress(done_sentences, 10_000, "translate", 1))  # fmt: skip
 
     mover = threading.Thread(target=progress, daemon=True)
@@ -106,7 +109,7 @@ def _load(url: str, redis_url: str, worker: subprocess.Popen[bytes], options: ar
         "--json-file", str(out), "--loglevel", "WARNING",
     ]  # fmt: skip
     environment = {**os.environ, "VERTAAL_LOAD_RUNNING": moving, "VERTAAL_LOAD_DONE": done,
-                   "VERTAAL_LOAD_CACHED": cached}  # fmt: skip
+                   "VERTAAL_LOAD_CACHED": cached, "VERTAAL_LOAD_TOKEN": token}  # fmt: skip
     print(f"locust: {options.users} users for {options.seconds} s against {url} ...", flush=True)
     finished = subprocess.run(command, env=environment, capture_output=True, text=True)
     stop.set()

@@ -103,6 +103,11 @@ class Worker:
             self.handle.close()
             raise RuntimeError(f"worker exited:\n{log.read_text()}")
 
+    @property
+    def name(self) -> str:
+        """The worker's node name (workers/worker.py: unique per `vertaal worker` process)."""
+        return f"vertaal-{self.process.pid}@{socket.gethostname()}"
+
     def kill_all(self) -> None:
         """SIGKILL to the worker and all its processes at once, as a crashed host would."""
         with contextlib.suppress(ProcessLookupError):

@@ -1,8 +1,15 @@
-"""A deliberately slow backend, for time-limit tests: every batch takes TEST_BATCH_SECONDS.
+"""A deliberately slow backend, for time-limit and chaos tests: every batch takes
+TEST_BATCH_SECONDS.
 
 Run as `python -m tests.slow_backend worker ...`: the `vertaal` command with this backend
-registered as `slow` (VERTAAL_ENGINE=slow). With TEST_IGNORE_SOFT_LIMIT=1 a batch also ignores
-the soft time limit's signal, as a stuck native call would, so only the hard limit stops it.
+registered as `slow` (VERTAAL_ENGINE=slow). Faults a test can ask for:
+- TEST_IGNORE_SOFT_LIMIT=1: a batch ignores the soft time limit's signal, as a stuck native
+  call would, so only the hard limit stops it;
+- TEST_FAIL_LOAD=1: the model does not load (what a batch does when its engines fail);
+- TEST_DIE_BEFORE_WEBHOOK=1: the worker (its whole process group) is SIGKILLed the moment its
+  job-end consumer is about to queue a webhook: after a job's END, before its callback;
+- TEST_CLOCK_OFFSET=<seconds>: this host's clock runs that far off (time.time, in every
+  process of the worker), as on a host whose clock drifted.
 """
 
 from __future__ import annotations
@@ -38,11 +45,31 @@ class SlowGenerator:
 
 
 def build(files: Any, role: str, chosen: Any, converted_root: Path) -> SlowGenerator:
+    if os.environ.get("TEST_FAIL_LOAD") == "1":
+        from workers.errors import ModelUnavailableError
+
+        raise ModelUnavailableError(f"the {role} model would not load (TEST_FAIL_LOAD)")
     return SlowGenerator()
+
+
+def _faults() -> None:
+    offset = float(os.environ.get("TEST_CLOCK_OFFSET", "0"))
+    if offset:
+        real = time.time
+        time.time = lambda: real() + offset
+    if os.environ.get("TEST_DIE_BEFORE_WEBHOOK") == "1":
+        from workers.operations import ends
+
+        def die(self: Any, client: Any, end: Any) -> None:
+            if end.callback:
+                os.killpg(os.getpgrp(), signal.SIGKILL)
+
+        ends.Webhook.__call__ = die  # type: ignore[method-assign]
 
 
 if __name__ == "__main__":
     registry.BACKENDS["slow"] = __name__
+    _faults()
     from cli.main import main
 
     main()

@@ -63,9 +63,10 @@ def create_celery(settings: Settings) -> Celery:
         # Fail a publish fast (the API then answers 503) instead of retrying for seconds.
         task_publish_retry_policy={"max_retries": 1, "interval_start": 0, "interval_step": 0.5},
         broker_connection_retry_on_startup=True,
-        # A job still running when the broker connection drops is stopped; its lease lapses
-        # and the sweeper queues it again under a new delivery.
-        worker_cancel_long_running_tasks_on_connection_loss=True,
+        # A job still running when the broker connection drops goes on: a Redis blip must
+        # not cost it an attempt. Its message, redelivered by the broker, finds the job busy
+        # under a live lease and is skipped; only the job's current delivery can end it.
+        worker_cancel_long_running_tasks_on_connection_loss=False,
         task_default_queue=QUEUE,
         # Callbacks travel on a queue of their own, never behind translations.
         task_routes={

@@ -7,6 +7,7 @@ retries, so every client gets short socket timeouts and no automatic retry.
 from __future__ import annotations
 
 import functools
+from urllib.parse import urlsplit
 
 import redis
 from redis.backoff import NoBackoff
@@ -36,3 +37,16 @@ def new_redis_client(url: str) -> redis.Redis:
         retry=Retry(NoBackoff(), 0),
         health_check_interval=30,
     )
+
+
+def server_seconds(client: redis.Redis) -> float:
+    """The Redis server's clock: what every deadline and heartbeat is measured by, so that
+    hosts whose own clocks disagree still agree on which lease lapsed and who is alive."""
+    seconds, micros = client.time()
+    return int(seconds) + int(micros) / 1_000_000
+
+
+def redis_location(url: str) -> str:
+    """Where a Redis URL points, for messages: host and port, never its password."""
+    parts = urlsplit(url)
+    return f"{parts.hostname or 'localhost'}:{parts.port or 6379}"

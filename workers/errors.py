@@ -77,6 +77,12 @@ class CancelledError(VertaalError):
     code = "cancelled"
 
 
+class JobTimeoutError(VertaalError):
+    """Raised from a progress callback when an article has run past its own time limit."""
+
+    code = "timeout"
+
+
 def _subclasses(kind: type[VertaalError]) -> list[type[VertaalError]]:
     found = [kind]
     for sub in kind.__subclasses__():

@@ -135,6 +135,12 @@ class Settings(BaseSettings):
     heartbeat_seconds: float = Field(
         5, gt=0, description="Seconds between a worker's heartbeats; 3 missed = not ready."
     )
+    ends_retention: float = Field(
+        86400,
+        ge=0,
+        description="Seconds a job's end stays in the job-ends stream once every consumer has "
+        "read it (for audit and replay); the stream never holds more than 100,000 ends.",
+    )
 
     # Web server.
     host: str = Field("127.0.0.1", description="Address `vertaal serve` listens on.")

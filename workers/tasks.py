@@ -1,15 +1,22 @@
 """The Celery task: claim the job for this delivery, run the pipeline under a lease, end it.
 
-Everything about translating lives in `workers.pipeline`; this module only moves a job record
-through its statuses. Delivery is at-least-once (acks_late), and a message may arrive after
-the sweeper gave its job a new delivery: only the job's current delivery runs it.
+Everything about translating lives in `workers.pipeline`; this module only moves job records
+through their statuses (`workers/jobs/`). Delivery is at-least-once (acks_late), and a message
+may arrive after the sweeper gave its job a new delivery: only the job's current delivery runs
+it, and only it can end it.
+
+A task may run several queued articles together (their summaries share the model's batches).
+Each article still ends on its own, as it would alone: an article's own error fails only it;
+a failure that hits the whole batch (its models cannot load) ends every job of it at once with
+the status each would get alone; a time limit fails only the job(s) that ran past their own
+limit and hands the others back to the queue without counting an attempt.
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
-import threading
 import time
 from contextlib import ExitStack
 from dataclasses import dataclass
@@ -17,16 +24,26 @@ from typing import Any
 
 import redis
 from billiard.exceptions import Terminated, WorkerLostError
-from celery import Task, shared_task
+from celery import Celery, Task, shared_task
 from celery.exceptions import SoftTimeLimitExceeded, TimeLimitExceeded
+from celery.worker.request import Request
 
 from workers import replies
-from workers.cache import ResultCache, SentenceCache, article_key, content_digest
-from workers.celery_app import SHORT_TASK, TASK_NAME, settings_of
-from workers.connections import RedisUnavailable, redis_client
+from workers.cache import (
+    CacheUnavailableError,
+    ResultCache,
+    SentenceCache,
+    article_key,
+    content_digest,
+)
+from workers.celery_app import SHORT_TASK, TASK_NAME, create_celery, send_job, settings_of
+from workers.connections import redis_client
 from workers.errors import INTERRUPTIONS, CancelledError, VertaalError
-from workers.jobs.record import JobRecord, JobStatus, Progress
-from workers.jobs.store import MAX_ATTEMPTS, Claimed, JobStore, job_store
+from workers.jobs.layout import MAX_ATTEMPTS, job_key
+from workers.jobs.leases import Claimed, Lease, Leases
+from workers.jobs.record import JobRecord, JobStatus
+from workers.jobs.store import FileOut, JobStore, job_store
+from workers.jobs.sweeper import worker_lost_message
 from workers.operations import heartbeats
 from workers.pipeline.article import Result, SourceFile
 from workers.settings import Settings
@@ -41,86 +58,77 @@ from workers.translating import (
 
 log = logging.getLogger(__name__)
 
-# At most one progress write per second; the lease is checked at every batch.
-PROGRESS_INTERVAL = 1.0
 # How often a worker waiting for company looks for more queued articles.
 BATCH_POLL = 0.05
 
 
-class Lease:
-    """Holds a running job's lease: renewed by a thread while the pipeline works (a batch
-    may take longer than the lease), and at each progress report, which it also stores.
-    Once the job is no longer this delivery's to run (cancelled, or given to a new delivery
-    after this one was thought dead), the next report raises CancelledError."""
+class JobRequest(Request):
+    """A job message in the worker's main process. When the child process running it dies
+    (a kill, out of memory), Celery requeues the message without telling the task: its
+    jobs' leases end here first, so the requeued message starts the job again at once (the
+    attempt counted: it was a crash) rather than after the lease would have lapsed."""
 
-    def __init__(
-        self, store: JobStore, job_id: str, delivery: str, seconds: float, attempt: int
-    ) -> None:
-        self.store, self.job_id, self.delivery, self.seconds = store, job_id, delivery, seconds
-        self.attempt = attempt
-        self.found = "running"
-        self.last_write, self.last_stage = 0.0, ""
-        self.stopped = threading.Event()
-        self.keeper = threading.Thread(target=self._keep, name=f"lease-{job_id}", daemon=True)
-
-    def __enter__(self) -> Lease:
-        self.keeper.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.stopped.set()
-        self.keeper.join(timeout=5)
-
-    def _renew(self, progress: Progress | None = None) -> None:
-        try:
-            self.found = self.store.renew(
-                self.job_id, self.delivery, lease=self.seconds, progress=progress
-            )
-        except RedisUnavailable as error:  # keep working; the lease may lapse meanwhile
-            log.warning("could not renew the lease of job %s: %s", self.job_id, error)
-
-    def _keep(self) -> None:
-        while not self.stopped.wait(self.seconds / 3):
-            self._renew()
-
-    def __call__(self, done: int, total: int, stage: str) -> None:
-        now = time.monotonic()
-        due = now - self.last_write >= PROGRESS_INTERVAL or stage != self.last_stage
-        if due or done == total:
-            self._renew(Progress(done, total, stage, self.attempt))
-            self.last_write, self.last_stage = now, stage
-        else:
-            self._renew()
-        if self.found != "running":
-            raise CancelledError(f"job {self.job_id} is {self.found}")
+    def on_failure(self, exc_info: Any, send_failed_event: bool = True, return_ok: bool = False):  # type: ignore[no-untyped-def]
+        exc = getattr(exc_info, "exception", None)
+        exc = getattr(exc, "exc", exc)  # ExceptionWithTraceback
+        if isinstance(exc, WorkerLostError) and len(self.args) >= 2:
+            job_id, delivery = self.args[0], self.args[1]
+            log.warning("job %s lost its worker process: %s", job_id, exc)
+            try:
+                leases = Leases(job_store(settings_of(self.task.app)))
+                for other, _, theirs in leases.running():
+                    if theirs == delivery or theirs.startswith(delivery + "."):
+                        leases.lapse(other, theirs)
+            except redis.RedisError:
+                log.exception("could not end the leases of job %s", job_id)
+        return super().on_failure(exc_info, send_failed_event, return_ok)
 
 
 class JobTask(Task):
-    """Marks the job failed for errors the task body did not handle itself. Celery also calls
-    this, in the worker's main process, when it kills a job at the hard time limit."""
+    """Ends the job for errors the task body did not handle itself. Celery also calls this,
+    in the worker's main process, when it kills a job at the hard time limit: the task's own
+    job ran past it; the articles it had taken with it go back to the queue, their attempt
+    not counted."""
+
+    Request = JobRequest
 
     def on_failure(self, exc: Exception, task_id: str, args: Any, kwargs: Any, einfo: Any) -> None:
         settings = settings_of(self.app)
+        job_id, delivery = args[0], args[1]
         if isinstance(exc, WorkerLostError | Terminated):
-            # The process died or was stopped (a kill, the broker connection lost): the job's
-            # lease runs out and the sweeper queues it again, counting the attempt.
-            log.warning("job %s lost its worker process: %s", args[0], exc)
-            return
-        if isinstance(exc, TimeLimitExceeded):
-            code = "timeout"
-            message = f"the article was stopped after {settings.hard_time_limit} seconds"
-        else:
-            code, message = "internal_error", f"the worker failed: {type(exc).__name__}: {exc}"
+            return  # see JobRequest: its leases ended, its message is requeued
+        store = job_store(settings)
         try:
-            fail(job_store(settings), args[0], code, message)
+            if isinstance(exc, TimeLimitExceeded):
+                message = f"the article was stopped after {settings.hard_time_limit} seconds"
+                store.fail(job_id, "timeout", message, delivery=delivery)
+                _hand_back_company(Leases(store), delivery, settings, self.app)
+            else:
+                message = f"the worker failed: {type(exc).__name__}: {exc}"
+                store.fail(job_id, "internal_error", message, delivery=delivery)
         except redis.RedisError:
-            log.exception("could not mark job %s failed", args[0])
+            log.exception("could not end job %s", job_id)
+
+
+def _hand_back_company(leases: Leases, delivery: str, settings: Settings, app: Celery) -> None:
+    """The jobs a task took with its own (their deliveries derive from its own), queued again
+    without counting their attempt."""
+    for job_id, _, theirs in leases.running():
+        if theirs.startswith(delivery + "."):
+            _hand_back(leases, job_id, theirs, settings, app)
+
+
+def _hand_back(leases: Leases, job_id: str, delivery: str, settings: Settings, app: Celery) -> None:
+    fresh = leases.hand_back(job_id, delivery, check_after=settings.lease_seconds)
+    if fresh is not None:
+        send_job(app, job_id, fresh)
+        log.info("job %s handed back to the queue; its attempt is not counted", job_id)
 
 
 @shared_task(name=TASK_NAME, base=JobTask, bind=True)
 def translate_article_task(self: Task, job_id: str, delivery: str) -> None:
     worker = f"{self.request.hostname} pid {os.getpid()}"
-    run_job(job_id, delivery, settings_of(self.app), worker=worker)
+    run_job(job_id, delivery, settings_of(self.app), worker=worker, app=self.app)
 
 
 # Inputs a worker takes together in one batch, in bytes: about 20 long news articles. A batch
@@ -130,25 +138,32 @@ BATCH_MAX_BYTES = 200_000
 
 @dataclass(frozen=True)
 class Taken:
-    """A job this task runs: started by its own message, or claimed to run with it."""
+    """A job this task runs: started by its own message, or claimed to run with it; its own
+    time limit counts from `started` (monotonic)."""
 
     job_id: str
     delivery: str
     attempt: int
     source: SourceFile
     job: JobRecord
+    started: float
 
 
-def run_job(job_id: str, delivery: str, settings: Settings, *, worker: str) -> None:
+def run_job(
+    job_id: str, delivery: str, settings: Settings, *, worker: str, app: Celery | None = None
+) -> None:
+    began = time.monotonic()
     store = job_store(settings)
-    started = store.start(job_id, delivery, worker, lease=settings.lease_seconds, cap=MAX_ATTEMPTS)
+    leases = Leases(store)
+    started = leases.start(job_id, delivery, worker, lease=settings.lease_seconds, cap=MAX_ATTEMPTS)
     if started.outcome == "exhausted":
-        store.fail_worker_lost(job_id)
+        last = (store.redis.hget(job_key(job_id), "last_lost") or b"").decode()
+        store.fail(job_id, "worker_lost", worker_lost_message(last, started.attempt - 1))
         return
     if started.outcome != "running":
         log.info("skipping a message for job %s: it is %s", job_id, started.outcome)
         return  # expired, over, cancelled while queued, or another delivery is current
-    own = _taken(store, job_id, delivery, started.attempt)
+    own = _taken(store, job_id, delivery, started.attempt, began)
     if own is None:
         return
     batch = [own]
@@ -159,22 +174,25 @@ def run_job(job_id: str, delivery: str, settings: Settings, *, worker: str) -> N
         and started.attempt == 1
         and len(own.source.data) <= BATCH_MAX_BYTES
     ):
-        batch += _company(store, own, settings, worker)
-    _run(store, batch, settings)
+        batch += _company(leases, own, settings, worker)
+    _run(leases, batch, settings, app or create_celery(settings))
 
 
-def _taken(store: JobStore, job_id: str, delivery: str, attempt: int) -> Taken | None:
+def _taken(
+    store: JobStore, job_id: str, delivery: str, attempt: int, started: float
+) -> Taken | None:
     source = store.get_input(job_id)
-    job = store.get(job_id)
+    job = store.get(job_id, with_result=False)
     if source is None or job is None:
         # Its input key expired or was evicted: fail the job so it releases its dedupe
         # claim rather than stay queued for a day.
-        fail(store, job_id, "input_lost", "the article's text is no longer stored; submit it again")
+        store.fail(job_id, "input_lost", "the article's text is no longer stored; submit it again",
+                   delivery=delivery)  # fmt: skip
         return None
-    return Taken(job_id, delivery, attempt, source, job)
+    return Taken(job_id, delivery, attempt, source, job, started)
 
 
-def _company(store: JobStore, own: Taken, settings: Settings, worker: str) -> list[Taken]:
+def _company(leases: Leases, own: Taken, settings: Settings, worker: str) -> list[Taken]:
     """Queued articles to run with this one (their summaries batched), waiting up to
     VERTAAL_BATCH_WAIT once for more to arrive; none when batching is off."""
     wanted = settings.batch_articles - 1
@@ -183,44 +201,68 @@ def _company(store: JobStore, own: Taken, settings: Settings, worker: str) -> li
     budget = BATCH_MAX_BYTES - len(own.source.data)
     # With several workers, each takes its share of what waits, so none idles while another
     # holds the queue in its batch.
-    processes = heartbeats.live_processes(store.redis, settings.heartbeat_seconds)
-    claimed: list[Claimed] = []
+    processes = heartbeats.live_processes(leases.store.redis, settings.heartbeat_seconds)
+    claimed: list[tuple[Claimed, float]] = []
     deadline = time.monotonic() + settings.batch_wait
     while wanted > len(claimed):
-        claimed += store.claim_queued(
+        found = leases.claim_queued(
             worker, f"{own.delivery}.{len(claimed)}", lease=settings.lease_seconds,
-            count=wanted - len(claimed), budget=budget - sum(c.size for c in claimed),
+            count=wanted - len(claimed), budget=budget - sum(c.size for c, _ in claimed),
             processes=processes, held=len(claimed),
         )  # fmt: skip
+        claimed += [(c, time.monotonic()) for c in found]
         if time.monotonic() >= deadline:
             break
         time.sleep(min(BATCH_POLL, max(0.0, deadline - time.monotonic())))
     if claimed:
         log.info("job %s runs with %d queued articles", own.job_id, len(claimed))
-    taken = [_taken(store, c.job_id, c.delivery, c.attempt) for c in claimed]
+    taken = [
+        _taken(leases.store, c.job_id, c.delivery, c.attempt, at) for c, at in claimed
+    ]  # fmt: skip
     return [t for t in taken if t is not None]
 
 
-def _run(store: JobStore, batch: list[Taken], settings: Settings) -> None:
+def _run(leases: Leases, batch: list[Taken], settings: Settings, app: Celery) -> None:
     """Run the jobs under their leases, then end each on its own."""
-    with ExitStack() as leases:
-        work = [
-            ArticleWork(t.source, t.job.options, leases.enter_context(
-                Lease(store, t.job_id, t.delivery, settings.lease_seconds, t.attempt)))
+    with ExitStack() as stack:
+        held = [
+            stack.enter_context(Lease(
+                leases, t.job_id, t.delivery, settings.lease_seconds, t.attempt,
+                time_limit=settings.soft_time_limit - (time.monotonic() - t.started),
+                out_of_time=f"the article took longer than {settings.soft_time_limit} s",
+            ))
             for t in batch
         ]  # fmt: skip
+        work = [
+            ArticleWork(t.source, t.job.options, lease)
+            for t, lease in zip(batch, held, strict=True)
+        ]
         try:
             if len(batch) == 1:
                 made: list[Made | Exception] = [_alone(work[0], settings)]
             else:
                 made = translate_jobs(work, settings)
         except SoftTimeLimitExceeded:
-            for taken in batch:
-                fail(store, taken.job_id, "timeout",
-                     f"the article took longer than {settings.soft_time_limit} s")  # fmt: skip
+            _out_of_time(leases, batch, held, settings, app)
             return
-    for taken, outcome in zip(batch, made, strict=True):
-        _conclude(store, taken, outcome, settings)
+        except Exception as error:  # it hit the whole batch (its models did not load...)
+            log.error("a batch of %d job(s) failed as a whole", len(batch), exc_info=error)
+            made = [error] * len(batch)
+    for taken, lease, outcome in zip(batch, held, made, strict=True):
+        _conclude(leases, taken, lease, outcome, settings, app)
+
+
+def _out_of_time(
+    leases: Leases, batch: list[Taken], held: list[Lease], settings: Settings, app: Celery
+) -> None:
+    """The task's soft time limit: the task's own job (started with it) ran the whole limit
+    and fails as timed out, as does any other past its own; the rest go back to the queue."""
+    for number, (taken, lease) in enumerate(zip(batch, held, strict=True)):
+        if number == 0 or lease.timed_out:
+            message = f"the article took longer than {settings.soft_time_limit} s"
+            leases.store.fail(taken.job_id, "timeout", message, delivery=taken.delivery)
+        else:
+            _hand_back(leases, taken.job_id, taken.delivery, settings, app)
 
 
 def _alone(work: ArticleWork, settings: Settings) -> Made | Exception:
@@ -232,42 +274,60 @@ def _alone(work: ArticleWork, settings: Settings) -> Made | Exception:
         return error
 
 
-def _conclude(store: JobStore, taken: Taken, outcome: Made | Exception, settings: Settings) -> None:
-    job_id = taken.job_id
+def _conclude(
+    leases: Leases, taken: Taken, lease: Lease, outcome: Made | Exception, settings: Settings,
+    app: Celery,
+) -> None:  # fmt: skip
+    store, job_id = leases.store, taken.job_id
+    if lease.abandoned:
+        # Cut off from Redis for a whole lease: the job may be another worker's now. If it is
+        # still ours, it goes back to the queue (this worker did not die); if not, the run
+        # that has it stands. Nothing of this run is kept.
+        try:
+            _hand_back(leases, job_id, taken.delivery, settings, app)
+        except redis.RedisError as error:
+            log.warning("job %s abandoned; the sweeper will queue it again (%s)", job_id, error)
+        return
     if isinstance(outcome, CancelledError):
-        return  # cancelled, or taken over by a new delivery: nothing is cached
+        return  # cancelled, handed back, or taken over by a new delivery: nothing is kept
     if isinstance(outcome, VertaalError):
-        fail(store, job_id, outcome.code, str(outcome))
+        _ended(store.fail(job_id, outcome.code, str(outcome), delivery=taken.delivery), job_id)
         return
     if isinstance(outcome, Exception):
         log.error("job %s failed", job_id, exc_info=outcome)
-        fail(store, job_id, "internal_error",
-             f"the worker failed: {type(outcome).__name__}: {outcome}")  # fmt: skip
+        message = f"the worker failed: {type(outcome).__name__}: {outcome}"
+        _ended(store.fail(job_id, "internal_error", message, delivery=taken.delivery), job_id)
         return
     made = outcome
     if made.file is not None:  # a document: the file is its download, nothing to cache
-        store.keep_file(job_id, made.file.data, made.file.media_type)
-        if store.end(job_id, JobStatus.DONE, result=made.result) and made.as_signed:
-            _flush(made.sentences, job_id)
+        file = FileOut(made.file.data, made.file.media_type)
+        done = store.end(
+            job_id, JobStatus.DONE, result=made.result, delivery=taken.delivery, file=file
+        )
+        if _ended(done, job_id) and made.as_signed:
+            made.sentences.flush()
         return
     if not made.as_signed:
         log.warning("job %s ran on a fallback engine; its result is not cached", job_id)
-        store.end(job_id, JobStatus.DONE, result=made.result)
+        _ended(store.end(job_id, JobStatus.DONE, result=made.result, delivery=taken.delivery),
+               job_id)  # fmt: skip
         return
     key = article_key(cached_signature(settings), content_digest(taken.source), taken.job.options)
-    _finish(store, job_id, key, made.result, made.sentences, settings)
+    _finish(store, taken, key, made.result, made.sentences, settings)
 
 
-def _flush(sentences: SentenceCache, job_id: str) -> None:
-    try:
-        sentences.flush()
-    except redis.RedisError as error:
-        log.warning("job %s: its sentences are not cached: %s", job_id, error)
+def _ended(ended: bool, job_id: str) -> bool:
+    if not ended:
+        log.warning(
+            "job %s was no longer this worker's to end (cancelled, or taken over by another "
+            "delivery); this run's outcome is dropped", job_id,
+        )  # fmt: skip
+    return ended
 
 
 def _finish(
     store: JobStore,
-    job_id: str,
+    taken: Taken,
     key: str,
     result: Result,
     sentences: SentenceCache,
@@ -276,22 +336,24 @@ def _finish(
     """Cache the result, then end the job pointing at it (or holding it, when it cannot be
     cached): a job record never copies a cached result. A job cancelled after its last batch
     wins, and what it cached is taken back."""
+    job_id = taken.job_id
     results = ResultCache(redis_client(settings.cache_redis_url()), settings.cache_ttl)
     created = cached = False
     try:
         created = results.put(key, result)
         cached = created or results.has(key)
-    except redis.RedisError as error:  # unreachable, out of memory, read-only replica...
+    except (redis.RedisError, CacheUnavailableError) as error:  # down, full, read-only...
         log.warning("job %s: its result is not cached: %s", job_id, error)
-    if not store.end(job_id, JobStatus.DONE, result=result, result_key=key if cached else None):
+    ended = store.end(
+        job_id, JobStatus.DONE, result=result, result_key=key if cached else None,
+        delivery=taken.delivery,
+    )  # fmt: skip
+    if not _ended(ended, job_id):
         if created:
-            results.delete(key)
+            with contextlib.suppress(redis.RedisError, CacheUnavailableError):
+                results.delete(key)
         return
-    _flush(sentences, job_id)
-
-
-def fail(store: JobStore, job_id: str, code: str, message: str) -> None:
-    store.fail(job_id, code, message)
+    sentences.flush()
 
 
 @shared_task(name=SHORT_TASK, bind=True, acks_late=False)

@@ -1,9 +1,13 @@
 """Worker start-up, for `vertaal worker`: check the models, tell the web process what this
 worker produces, then run Celery's prefork worker on the job queue.
 
-The main process also keeps a thread for upkeep: a heartbeat (what `/api/v1/ready` reads) and
-the sweeper that queues again the jobs whose worker died. It uses Redis and Celery clients of
-its own, so the prefork children never inherit a connection in use.
+The main process also keeps two threads of upkeep, each with Redis and Celery clients of its
+own (the prefork children never inherit a connection in use): one beats the heartbeat (what
+`/api/v1/ready` reads), offers to sweep (`jobs/sweeper.py`; one worker at a time does a
+round) and trims the job-ends stream; the other consumes that stream (`operations/ends.py`):
+webhooks, metrics, usage and the log line of every job's end. On a warm shutdown (SIGTERM)
+the jobs this worker runs go back to the queue at once, their attempts not counted, so a
+deploy or a scale-in never costs a job an attempt or waits for a long batch.
 """
 
 from __future__ import annotations
@@ -16,24 +20,32 @@ import threading
 import time
 from typing import Any
 
-from celery.signals import worker_ready, worker_shutdown
+from celery import Celery
+from celery.signals import worker_ready, worker_shutdown, worker_shutting_down
 
 from workers.cache import publish_signature
 from workers.celery_app import QUEUE, SHORT_QUEUE, WEBHOOK_QUEUE, create_celery
 from workers.connections import RedisUnavailable, new_redis_client, redis_client
 from workers.engines.signature import worker_signature
 from workers.errors import ConfigurationError
+from workers.jobs.leases import Leases, hand_back_all
 from workers.jobs.store import JobStore
 from workers.jobs.sweeper import Sweeper
-from workers.operations import heartbeats
+from workers.operations import ends, heartbeats
 from workers.operations.logs import connect_celery_logging
 from workers.settings import Settings
 
 log = logging.getLogger(__name__)
 
 
+def consequences(app: Celery) -> list[ends.Consequence]:
+    """Everything that follows a job's end, each a consumer group of the job-ends stream."""
+    return [ends.LogLine(), ends.Metrics(), ends.Usage(), ends.Webhook(app.send_task)]
+
+
 class Upkeep(threading.Thread):
-    """Heartbeats and sweeps until stopped; a Redis outage only skips a round."""
+    """Heartbeats, sweeps, trimming and, while stopping, handing jobs back; a Redis outage
+    only skips a round."""
 
     def __init__(self, settings: Settings, name: str, *, translating: bool = True) -> None:
         super().__init__(name="vertaal-upkeep", daemon=True)
@@ -42,9 +54,16 @@ class Upkeep(threading.Thread):
         # Only workers that translate count for /ready; a callbacks-only one still sweeps.
         self.translating = translating
         self.stopping = threading.Event()
+        self.draining = threading.Event()
         self.client = new_redis_client(settings.redis_url)
+        self.app = create_celery(settings)
         store = JobStore(self.client, settings.job_ttl)
-        self.sweeper = Sweeper(store, create_celery(settings), check_after=settings.lease_seconds)
+        self.leases = Leases(store)
+        self.sweeper = Sweeper(
+            store, self.app, check_after=settings.lease_seconds, every=settings.sweep_seconds,
+            name=name,
+        )  # fmt: skip
+        self.groups = [c.group for c in consequences(self.app)]
 
     def run(self) -> None:
         every = self.settings.heartbeat_seconds
@@ -52,21 +71,38 @@ class Upkeep(threading.Thread):
         next_sweep = 0.0
         while not self.stopping.is_set():
             try:
-                if self.translating:
+                if self.draining.is_set():
+                    self._hand_back()
+                elif self.translating:
                     heartbeats.beat(self.client, self.worker_name, info, every)
                 if time.monotonic() >= next_sweep:
-                    self.sweeper.sweep()
                     next_sweep = time.monotonic() + self.settings.sweep_seconds
+                    if self.sweeper.sweep() is not None:
+                        ends.trim(self.client, self.groups, self.settings.ends_retention)
             except RedisUnavailable as error:
                 log.warning("upkeep skipped a round: Redis is not answering (%s)", error)
             except Exception:  # upkeep must outlive any one bad round
                 log.exception("upkeep round failed")
-            self.stopping.wait(min(every, self.settings.sweep_seconds))
+            wait = 0.5 if self.draining.is_set() else min(every, self.settings.sweep_seconds)
+            self.stopping.wait(wait)
         with contextlib.suppress(*RedisUnavailable):
             heartbeats.depart(self.client, self.worker_name)
 
+    def _hand_back(self) -> None:
+        """While stopping, give back whatever this worker still runs (a batch may claim one
+        more article in between: it goes back at the next round)."""
+        heartbeats.depart(self.client, self.worker_name)
+        prefix = f"{self.worker_name} pid "
+        hand_back_all(self.leases, self.app, prefix, check_after=self.settings.lease_seconds)
+
 
 QUEUES = (QUEUE, SHORT_QUEUE, WEBHOOK_QUEUE)
+
+
+def node_name() -> str:
+    """This worker's Celery node name, unique per `vertaal worker` process: two workers on
+    one host (or in one pod) are two nodes, each counted by /ready, each its own jobs."""
+    return f"vertaal-{os.getpid()}@{socket.gethostname()}"
 
 
 def run_worker(
@@ -82,21 +118,34 @@ def run_worker(
     app = create_celery(settings)
     if {QUEUE, SHORT_QUEUE} & set(queues):
         publish_signature(redis_client(settings.redis_url), worker_signature(settings))
-    name = f"{socket.gethostname()} pid {os.getpid()}"
+    name = node_name()
     upkeep = Upkeep(settings, name, translating=QUEUE in queues)
+    consumer = ends.EndConsumer(
+        new_redis_client(settings.redis_url), name, consequences(upkeep.app),
+        claim_idle=settings.lease_seconds,
+    )  # fmt: skip
+    listening = ends.EndsThread(consumer)
 
     def start_upkeep(**_: Any) -> None:
         upkeep.start()
+        listening.start()
+
+    def drain(**_: Any) -> None:
+        upkeep.draining.set()
 
     def stop_upkeep(**_: Any) -> None:
-        upkeep.stopping.set()
-        upkeep.join(timeout=10)
+        for thread in (upkeep, listening):
+            thread.stopping.set()
+        for thread in (upkeep, listening):
+            thread.join(timeout=10)
 
     worker_ready.connect(start_upkeep, weak=False)
+    worker_shutting_down.connect(drain, weak=False)
     worker_shutdown.connect(stop_upkeep, weak=False)
     app.worker_main(
         [
             "worker",
+            f"--hostname={name}",
             f"--concurrency={settings.worker_processes}",
             "--pool=prefork",
             f"--loglevel={loglevel}",

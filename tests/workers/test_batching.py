@@ -12,10 +12,11 @@ from flask import Flask
 import workers.tasks
 import workers.translating
 from service import create_app
-from tests.conftest import TinyModels, run_queued_job, settings_for
+from tests.conftest import TinyModels, run_queued_job, settings_for, user_of
 from tests.processes import RedisServer
 from tests.service.test_api import unique_article
 from workers.celery_app import create_celery
+from workers.jobs.leases import Leases
 from workers.jobs.record import JobOptions
 from workers.jobs.store import JobStore, job_store
 from workers.jobs.sweeper import Sweeper
@@ -32,7 +33,7 @@ def setup(redis_db: str, tiny_models: TinyModels) -> tuple[Flask, Settings]:
 
 def submit(app: Flask, seed: int, **fields: Any) -> str:
     body = {"text": unique_article(4, seed=seed), **fields}
-    answer = app.test_client().post("/api/v1/jobs", json=body)
+    answer = user_of(app).post("/api/v1/jobs", json=body)
     assert answer.status_code == 202, answer.get_json()
     job_id: str = answer.get_json()["id"]
     return job_id
@@ -112,7 +113,7 @@ def test_a_job_cancelled_inside_a_batch_stops_alone(
     real = workers.translating.finish_articles
 
     def cancel_the_second_first(*args: Any, **kwargs: Any) -> Any:
-        assert app.test_client().delete(f"/api/v1/jobs/{ids[1]}").status_code == 200
+        assert user_of(app).delete(f"/api/v1/jobs/{ids[1]}").status_code == 200
         return real(*args, **kwargs)
 
     monkeypatch.setattr(workers.translating, "finish_articles", cancel_the_second_first)
@@ -149,11 +150,13 @@ def test_claimed_jobs_of_a_worker_that_died_are_queued_again(
     app, settings = setup
     ids = [submit(app, 340 + n) for n in range(3)]
     store: JobStore = job_store(settings)
-    claimed = store.claim_queued("a worker that dies", "d0", lease=0.2, count=5, budget=10**6)
+    claimed = Leases(store).claim_queued(
+        "a worker that dies", "d0", lease=0.2, count=5, budget=10**6
+    )
     assert sorted(c.job_id for c in claimed) == sorted(ids)
     assert all(record(settings, j)["status"] == "running" for j in ids)
     time.sleep(0.3)  # the lease lapses: nobody renews it
-    sweeper = Sweeper(store, create_celery(settings), check_after=60)
+    sweeper = Sweeper(store, create_celery(settings), check_after=60, every=1, name="test")
     assert sweeper.sweep() == 3
     for job_id in ids:
         assert record(settings, job_id)["status"] == "queued"

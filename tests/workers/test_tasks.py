@@ -16,7 +16,7 @@ from service import create_app
 from tests.conftest import TinyModels, service_env
 from tests.processes import RedisServer, Worker, wait_for
 from tests.service.test_api import poll, unique_article
-from workers.jobs.store import MAX_ATTEMPTS
+from workers.jobs.layout import MAX_ATTEMPTS
 
 pytestmark = pytest.mark.slow
 
@@ -73,7 +73,7 @@ def test_a_job_that_keeps_killing_its_worker_fails_clearly(isolated: Any) -> Non
     final = poll(client, job_id, timeout=120)[-1]
     assert final["status"] == "failed"
     assert final["error"]["code"] == "worker_lost"
-    assert f"died {MAX_ATTEMPTS} times" in final["error"]["message"]
+    assert f"before finishing it, {MAX_ATTEMPTS} times" in final["error"]["message"]
     wait_for(lambda: store.llen("vertaal") == 0, 30, "the queue to drain")
 
     after = client.post("/api/v1/jobs", json={"text": unique_article(3, seed=22)}).get_json()
@@ -92,12 +92,12 @@ def test_time_limits_fail_the_job_as_a_timeout(
     redis_db: str, tiny_models: TinyModels, tmp_path: Path, stubborn: bool, message: str
 ) -> None:
     """A backend that takes 1 s a batch, on an article of 40 batches: the soft limit stops it
-    at its next step; one that blocks the soft limit's signal is killed at the hard limit,
-    and the worker goes on with a new process."""
+    at its next step; one stuck in a batch longer than the hard limit, blocking the soft
+    limit's signal, is killed at the hard limit, and the worker goes on with a new process."""
     limits = {"soft_time_limit": 3, "hard_time_limit": 6, "visibility_timeout": 60}
     env = {
         **service_env(tiny_models, redis_db, engine="slow", batch_size=1, **limits),
-        "TEST_BATCH_SECONDS": "1",
+        "TEST_BATCH_SECONDS": "10" if stubborn else "1",
         "TEST_IGNORE_SOFT_LIMIT": "1" if stubborn else "0",
     }
     worker = Worker(env, tmp_path / "log", command="tests.slow_backend")

@@ -83,6 +83,12 @@ class JobRecord:
     api_key: str | None = None
     callback_url: str | None = None
     deliveries: list[Delivery] = field(default_factory=list)
+    # Who may see it: "key:<key id>", or for a job sent without a key "anon:<sha256 of the
+    # capability its sender holds>" (see service/ownership.py).
+    owner: str | None = None
+    # Characters reserved against the key's quota when it was accepted, and in which month.
+    reserved: int = 0
+    reserved_month: str | None = None
 
     @property
     def result_gone(self) -> bool:
@@ -105,6 +111,7 @@ class JobRecord:
             filename=self.filename,
             summary=self.options.summary,
             links=Links(self=self_link),
+            token=None,
         )
 
 
@@ -150,12 +157,18 @@ class JobView(BaseModel):
     summary: bool = Field(description="Whether a summary was asked for.")
     links: Links
     callback: Callback | None = Field(None, description="Where the job's end is announced.")
+    token: str | None = Field(
+        None,
+        description="Only in the answer to a submission sent without an API key: the job's "
+        "access token. Send it back in an `X-Job-Token` header to read or cancel the job (a "
+        "client that keeps the session cookie needs no header).",
+    )
 
     @model_serializer(mode="wrap")
     def _omit_absent(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
-        """`result`, `error` and `callback` appear only when there is one."""
+        """`result`, `error`, `callback` and `token` appear only when there is one."""
         shown: dict[str, Any] = handler(self)
-        for name in ("result", "error", "callback"):
+        for name in ("result", "error", "callback", "token"):
             if shown.get(name) is None:
                 shown.pop(name, None)
         return shown

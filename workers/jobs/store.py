@@ -1,19 +1,16 @@
 """Job records in Redis: the one source of truth for a job's status, shared by API and worker.
 
 Celery reports PENDING for ids it has never seen, so Vertaal keeps its own record per job, a
-Redis hash with a TTL. Every move is one Lua script (`workers/job_scripts.py`) that checks the
-job's status first, so a cancel and a worker's progress write can never undo each other.
-
-Each message sent for a job carries a delivery id, and only the job's current delivery may
-run it: a worker that starts it takes a lease, renewed while it works. A job whose lease runs
-out (its worker died: child, whole worker, host, or the broker lost the message) is queued
-again under a new delivery by the sweeper, and a stale message that turns up later is
-skipped. Attempts count every start, so an article that keeps killing its worker fails.
+Redis hash with a TTL. Every move is one Lua script (`scripts.py`) that checks the job's
+status first, so a cancel and a worker's progress write can never undo each other. The
+worker's side of a job (its start, lease and hand-back) is in `leases.py`, the sweeper's in
+`sweeper.py`.
 
 `JobStore.end` is the one place where a job reaches a final status (done, failed, cancelled),
 whoever ends it (worker, sweeper, API, web page, cache hit): it records the status, drops the
-job's input, lease and dedupe claim, appends the end to the `vertaal:job-ends` stream, and
-announces the ended job to the store's listeners (logs; metrics and webhooks subscribe too).
+job's input, lease and dedupe claim, and appends the end to the `vertaal:job-ends` stream in
+the same step. What follows an end (webhooks, metrics, usage, the log line) reads that stream
+(`workers/operations/ends.py`), so no end goes unheard, whichever process wrote it.
 """
 
 from __future__ import annotations
@@ -21,12 +18,9 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-import logging
 import re
-import time
 import uuid
 import zlib
-from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -35,7 +29,15 @@ import redis
 
 from workers.cache import ResultCache
 from workers.connections import redis_client
-from workers.jobs import scripts as job_scripts
+from workers.jobs.layout import (
+    DEDUPE_PREFIX,
+    JOB_ENDS,
+    LEASES,
+    RUNNING,
+    STAGE_DONE,
+    STAGE_QUEUED,
+    job_key,
+)
 from workers.jobs.record import (
     FINAL,
     Delivery,
@@ -45,36 +47,16 @@ from workers.jobs.record import (
     JobStatus,
     Progress,
 )
-from workers.operations import webhooks
-from workers.operations.keys import KeyStore
-from workers.operations.metrics import MetricsRecorder
+from workers.jobs.scripts import Scripts
 from workers.pipeline.article import Result, SourceFile
 from workers.settings import Settings
 
-log = logging.getLogger(__name__)
-
-KEY_PREFIX = "vertaal:job:"
 JOB_ID = re.compile(r"[0-9a-f]{32}")
-DEDUPE_PREFIX = "vertaal:inflight:"
-LEASES = "vertaal:leases"
-RUNNING = "vertaal:running"  # jobs a worker is running now
-JOB_ENDS = "vertaal:job-ends"
-JOB_ENDS_KEPT = 10_000
-# A job whose article kills its worker this many times fails instead of looping.
-MAX_ATTEMPTS = 3
-# Lease entries a worker looks through for queued jobs to take with its own.
-CLAIM_SCAN = 200
-
-# Called with each job that has just ended (metrics, webhooks, logs subscribe here).
-JobListener = Callable[[JobRecord], None]
 
 
-def _now() -> str:
+def now_iso() -> str:
+    """A timestamp for people to read (updated_at, started_at); never used for a deadline."""
     return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
-
-
-def _ms() -> int:
-    return int(time.time() * 1000)
 
 
 def new_delivery() -> str:
@@ -83,7 +65,7 @@ def new_delivery() -> str:
 
 def _final_progress(result: Result, attempt: int) -> Progress:
     total = sum(len(p) for p in result.source.paragraphs) + (1 if result.source.title else 0)
-    return Progress(total, total, "done", attempt)
+    return Progress(total, total, STAGE_DONE, attempt)
 
 
 def _pack(value: Any) -> bytes:
@@ -100,50 +82,26 @@ def _text(data: dict[str, bytes], name: str) -> str | None:
 
 
 @dataclass(frozen=True)
-class Start:
-    """What a delivery found when it tried to start its job."""
+class FileOut:
+    """A document job's translated file: its bytes and media type."""
 
-    outcome: str  # running, stale, exhausted, gone, or a final status
-    attempt: int
-
-
-@dataclass(frozen=True)
-class Claimed:
-    """A queued job a worker took to run together with its own."""
-
-    job_id: str
-    delivery: str
-    attempt: int
-    size: int  # bytes of its input
+    data: bytes
+    media_type: str
 
 
 class JobStore:
-    """Create, read and move job records; every method is one or two Redis round trips."""
+    """Create, read and end job records; every method is one or two Redis round trips."""
 
-    def __init__(
-        self,
-        client: redis.Redis,
-        ttl: int,
-        listeners: Sequence[JobListener] = (),
-        *,
-        results: ResultCache | None = None,
-    ) -> None:
+    def __init__(self, client: redis.Redis, ttl: int, *, results: ResultCache | None = None):
         self.redis = client
         self.ttl = ttl
-        self.listeners = list(listeners)
         # Where results that jobs point at live (the cache): a job never copies one.
         self.results = results
-        self._scripts = {
-            name: client.register_script(getattr(job_scripts, name))
-            for name in ("START", "CLAIM", "RENEW", "EXPIRE", "REDELIVER", "END", "RELEASE")
-        }
+        self.scripts = Scripts(client)
 
-    @staticmethod
-    def _key(job_id: str) -> str:
-        return KEY_PREFIX + job_id
-
-    def _run(self, script: str, job_id: str, *args: Any, keys: Sequence[str] = ()) -> Any:
-        return self._scripts[script](keys=[self._key(job_id), *keys], args=list(args))
+    def run(self, script: str, job_id: str, *args: Any, keys: tuple[str, ...] = ()) -> Any:
+        """One of the lifecycle's scripts on this job (its hash is the first key)."""
+        return self.scripts.run(script, [job_key(job_id), *keys], list(args))
 
     def create(
         self,
@@ -153,26 +111,34 @@ class JobStore:
         filename: str | None = None,
         dedupe_key: str | None = None,
         keep_input: bool = True,
-        check_after: float = 60.0,
+        check_after: float | None = 60.0,
         api_key: str | None = None,
+        owner: str | None = None,
         callback_url: str | None = None,
+        reserved: int = 0,
+        reserved_month: str | None = None,
+        request_id: str | None = None,
     ) -> JobRecord:
         """A new queued job with its first delivery id, holding its input unless `keep_input`
         is false (a job about to be ended at once, from the cache). After `check_after`
-        seconds the sweeper makes sure its message is still in the broker."""
-        now = _now()
+        seconds the sweeper makes sure its message is still in the broker; with None, the job
+        is not enqueued yet (`enqueue`): no worker can take it before its dedupe claim is won."""
+        now = now_iso()
         job = JobRecord(
             id=uuid.uuid4().hex,
             status=JobStatus.QUEUED,
             created_at=now,
             updated_at=now,
             options=options,
-            progress=Progress(stage="queued"),
+            progress=Progress(stage=STAGE_QUEUED),
             filename=filename,
             dedupe_key=dedupe_key,
             delivery=new_delivery(),
             api_key=api_key,
             callback_url=callback_url,
+            owner=owner,
+            reserved=reserved,
+            reserved_month=reserved_month,
         )
         fields: dict[str, Any] = {
             "id": job.id,
@@ -188,16 +154,25 @@ class JobStore:
             "input_name": source.name,
             "size": len(source.data),
             "api_key": api_key or "",
+            "owner": owner or "",
             "callback_url": callback_url or "",
+            "reserved": reserved,
+            "reserved_month": reserved_month or "",
+            # The request that sent it: the log line of its end, wherever written, names it.
+            "request_id": request_id or "",
         }
-        with self.redis.pipeline() as pipe:
-            pipe.hset(self._key(job.id), mapping=fields)
-            pipe.expire(self._key(job.id), self.ttl)
-            if keep_input:
-                pipe.set(self._key(job.id) + ":input", zlib.compress(source.data, 1), ex=self.ttl)
-                pipe.zadd(LEASES, {job.id: _ms() + int(check_after * 1000)})
-            pipe.execute()
+        check = "" if check_after is None or not keep_input else int(check_after * 1000)
+        data = zlib.compress(source.data, 1) if keep_input else b""
+        pairs = [item for pair in fields.items() for item in pair]
+        self.run(
+            "CREATE", job.id, self.ttl, check, int(keep_input), data, *pairs,
+            keys=(job_key(job.id) + ":input", LEASES),
+        )  # fmt: skip
         return job
+
+    def enqueue(self, job_id: str, check_after: float) -> None:
+        """Make a created job visible to workers and the sweeper (see `create`)."""
+        self.run("ENQUEUE", job_id, job_id, int(check_after * 1000), keys=(LEASES,))
 
     def version(self, job_id: str) -> str | None:
         """What changes whenever the job's view does (its status, progress, end, callback
@@ -205,22 +180,29 @@ class JobStore:
         if not JOB_ID.fullmatch(job_id):
             return None
         with self.redis.pipeline(transaction=False) as pipe:
-            pipe.hmget(self._key(job_id), "status", "updated_at")
-            pipe.llen(self._key(job_id) + ":deliveries")
+            pipe.hmget(job_key(job_id), "status", "updated_at")
+            pipe.llen(job_key(job_id) + ":deliveries")
             (status, updated), deliveries = pipe.execute()
         if status is None:
             return None
         seen = b"|".join((status, updated or b"", str(deliveries).encode()))
         return hashlib.sha256(job_id.encode() + b"|" + seen).hexdigest()[:32]
 
+    def owner(self, job_id: str) -> str | None:
+        """Who may see the job ("" for a job made before owners were kept); None if unknown."""
+        if not JOB_ID.fullmatch(job_id):
+            return None
+        found = self.redis.hmget(job_key(job_id), "id", "owner")
+        return None if found[0] is None else (found[1] or b"").decode()
+
     def get(self, job_id: str, *, with_result: bool = True) -> JobRecord | None:
         """The job, or None for an unknown, expired or malformed id. Without `with_result`,
-        its result is not read (a poller's light view)."""
+        its result is not read (a poller's light view; and the cache is not touched)."""
         if not JOB_ID.fullmatch(job_id):
             return None
         with self.redis.pipeline(transaction=False) as pipe:
-            pipe.hgetall(self._key(job_id))
-            pipe.lrange(self._key(job_id) + ":deliveries", 0, -1)
+            pipe.hgetall(job_key(job_id))
+            pipe.lrange(job_key(job_id) + ":deliveries", 0, -1)
             raw, deliveries = pipe.execute()
         if b"id" not in raw:
             return None
@@ -250,124 +232,58 @@ class JobStore:
             api_key=_text(data, "api_key"),
             callback_url=_text(data, "callback_url"),
             deliveries=[Delivery(**json.loads(d)) for d in deliveries],
+            owner=_text(data, "owner"),
+            reserved=int(data.get("reserved", b"0") or 0),
+            reserved_month=_text(data, "reserved_month"),
         )
 
     def record_delivery(self, job_id: str, delivery: Delivery) -> None:
         """Note one attempt to deliver the job's callback, kept as long as the job."""
-        key = self._key(job_id) + ":deliveries"
+        key = job_key(job_id) + ":deliveries"
         with self.redis.pipeline() as pipe:
             pipe.rpush(key, json.dumps(asdict(delivery)))
             pipe.expire(key, self.ttl)
             pipe.execute()
 
-    def lock(self, job_id: str, secret: str) -> None:
-        """Only who holds `secret` may read the job (a DeepL document's key); kept hashed."""
-        self.redis.hset(self._key(job_id), "secret", hashlib.sha256(secret.encode()).hexdigest())
-
-    def unlocks(self, job_id: str, secret: str) -> bool:
-        stored = self.redis.hget(self._key(job_id), "secret")
-        given = hashlib.sha256(secret.encode()).hexdigest().encode()
-        return stored is not None and hmac.compare_digest(stored, given)
-
-    def keep_file(self, job_id: str, data: bytes, media_type: str) -> None:
-        """A document job's translated file, kept as long as the job (or until taken)."""
-        with self.redis.pipeline() as pipe:
-            pipe.hset(self._key(job_id), "file_type", media_type)
-            pipe.set(self._key(job_id) + ":file", zlib.compress(data, 1), ex=self.ttl)
-            pipe.execute()
-
-    def get_file(self, job_id: str) -> tuple[bytes, str] | None:
-        with self.redis.pipeline(transaction=False) as pipe:
-            pipe.get(self._key(job_id) + ":file")
-            pipe.hget(self._key(job_id), "file_type")
-            data, media_type = pipe.execute()
-        return (zlib.decompress(data), media_type.decode()) if data and media_type else None
-
-    def drop_file(self, job_id: str) -> None:
-        self.redis.delete(self._key(job_id) + ":file")
-
     def delete(self, job_id: str) -> None:
         with self.redis.pipeline() as pipe:
-            pipe.delete(self._key(job_id), self._key(job_id) + ":input")
+            pipe.delete(job_key(job_id), job_key(job_id) + ":input")
             pipe.zrem(LEASES, job_id)
+            pipe.srem(RUNNING, job_id)
             pipe.execute()
 
     def get_input(self, job_id: str) -> SourceFile | None:
         with self.redis.pipeline() as pipe:
-            pipe.hget(self._key(job_id), "input_name")
-            pipe.get(self._key(job_id) + ":input")
+            pipe.hget(job_key(job_id), "input_name")
+            pipe.get(job_key(job_id) + ":input")
             name, data = pipe.execute()
         return SourceFile(name.decode(), zlib.decompress(data)) if name and data else None
 
     def status(self, job_id: str) -> JobStatus | None:
-        value = self.redis.hget(self._key(job_id), "status")
+        value = self.redis.hget(job_key(job_id), "status")
         return JobStatus(value.decode()) if value else None
 
-    # --- a worker's side: start, progress and lease, for one delivery ---------------------
+    # --- a document job's key and file (the DeepL and LibreTranslate file protocols) -------
 
-    def start(self, job_id: str, delivery: str, worker: str, *, lease: float, cap: int) -> Start:
-        """Claim the job for this delivery and count the attempt (see job_scripts.START)."""
-        outcome, attempt = self._run(
-            "START", job_id, delivery, _ms(), int(lease * 1000), cap, worker, _now(), job_id,
-            keys=[LEASES, RUNNING],
-        )  # fmt: skip
-        return Start(outcome.decode(), int(attempt))
+    def lock(self, job_id: str, secret: str) -> None:
+        """Only who holds `secret` may read the job's file (a DeepL document's key, a
+        LibreTranslate file's token); kept hashed."""
+        self.redis.hset(job_key(job_id), "secret", hashlib.sha256(secret.encode()).hexdigest())
 
-    def claim_queued(
-        self, worker: str, delivery: str, *, lease: float, count: int, budget: int,
-        processes: int = 1, held: int = 0,
-    ) -> list[Claimed]:  # fmt: skip
-        """Up to `count` queued article jobs that never started, the oldest first, whose
-        inputs together hold at most `budget` bytes, started for this worker under deliveries
-        derived from its own (see job_scripts.CLAIM); never more than its share, among
-        `processes` worker processes, of what waits and the `held` it has claimed already."""
-        if count <= 0:
-            return []
-        found = self._scripts["CLAIM"](
-            keys=[LEASES, RUNNING],
-            args=[
-                _ms(), int(lease * 1000), worker, _now(), delivery, count, budget, CLAIM_SCAN,
-                KEY_PREFIX, processes, held,
-            ],
-        )  # fmt: skip
-        return [Claimed(i.decode(), d.decode(), int(a), int(n)) for i, d, a, n in found]
+    def unlocks(self, job_id: str, secret: str) -> bool:
+        stored = self.redis.hget(job_key(job_id), "secret")
+        given = hashlib.sha256(secret.encode()).hexdigest().encode()
+        return stored is not None and hmac.compare_digest(stored, given)
 
-    def renew(
-        self, job_id: str, delivery: str, *, lease: float, progress: Progress | None = None
-    ) -> str:
-        """Extend the lease (storing `progress`); the status found, or "stale" when another
-        delivery has taken over: either way, anything but "running" means stop."""
-        found = self._run(
-            "RENEW", job_id, delivery, _ms() + int(lease * 1000), job_id,
-            json.dumps(asdict(progress)) if progress else "", _now(), keys=[LEASES],
-        )  # fmt: skip
-        return str(found.decode())
+    def get_file(self, job_id: str) -> FileOut | None:
+        with self.redis.pipeline(transaction=False) as pipe:
+            pipe.get(job_key(job_id) + ":file")
+            pipe.hget(job_key(job_id), "file_type")
+            data, media_type = pipe.execute()
+        return FileOut(zlib.decompress(data), media_type.decode()) if data and media_type else None
 
-    # --- the sweeper's side ----------------------------------------------------------------
-
-    def due(self, limit: int = 100) -> list[str]:
-        """Jobs whose lease (or queued-message check) is due."""
-        return [j.decode() for j in self.redis.zrangebyscore(LEASES, "-inf", _ms(), 0, limit)]
-
-    def expire(self, job_id: str, *, check_after: float, cap: int) -> tuple[str, str]:
-        """See job_scripts.EXPIRE: what to do about a job whose entry is due."""
-        outcome, delivery = self._run(
-            "EXPIRE", job_id, _ms(), job_id, new_delivery(), _ms() + int(check_after * 1000),
-            cap, _now(), keys=[LEASES, RUNNING],
-        )  # fmt: skip
-        return outcome.decode(), delivery.decode()
-
-    def recheck_later(self, job_id: str, after: float) -> None:
-        self.redis.zadd(LEASES, {job_id: _ms() + int(after * 1000)}, xx=True)
-
-    def redeliver(self, job_id: str, old: str, *, check_after: float) -> str | None:
-        """A new delivery id for a queued job whose message is lost; None if it moved."""
-        delivery = new_delivery()
-        moved = self._run(
-            "REDELIVER", job_id, old, delivery, _ms() + int(check_after * 1000), job_id, _now(),
-            keys=[LEASES],
-        )  # fmt: skip
-        return delivery if moved else None
+    def drop_file(self, job_id: str) -> None:
+        self.redis.delete(job_key(job_id) + ":file")
 
     # --- the end ---------------------------------------------------------------------------
 
@@ -379,52 +295,44 @@ class JobStore:
         result: Result | None = None,
         result_key: str | None = None,
         error: JobError | None = None,
+        delivery: str | None = None,
+        file: FileOut | None = None,
     ) -> bool:
         """Move an active job to its final `status`: done with its `result` (stored in the
-        job, or, with `result_key`, pointed at where the cache holds it), failed with its
-        `error`, or cancelled. False (and nothing announced) when the job was not active."""
+        job, or, with `result_key`, pointed at where the cache holds it; with a document's
+        `file`), failed with its `error`, or cancelled. A worker passes its `delivery`: a
+        worker whose job was given to another delivery meanwhile cannot end it. False (and
+        nothing appended to the stream) when the job was not active or not this delivery's."""
         if status not in FINAL or (status is JobStatus.DONE) != (result is not None):
             raise ValueError(f"cannot end a job as {status} with result={result is not None}")
         if (status is JobStatus.FAILED) != (error is not None):
             raise ValueError("a failed job needs an error, and only a failed job has one")
         fields: list[Any] = []
+        billed, figures = 0, dict[str, float]()
         if result is not None:
-            attempts = int(self.redis.hget(self._key(job_id), "attempts") or 0)
+            attempts = int(self.redis.hget(job_key(job_id), "attempts") or 0)
             stored = (
                 ("result_key", result_key) if result_key else ("result", _pack(result.to_dict()))
             )
             fields += [*stored, "progress", json.dumps(asdict(_final_progress(result, attempts)))]
+            billed = result.characters()
+            figures = {
+                "total": result.timings.get("total", 0.0),
+                "translate": result.timings.get("translate", 0.0),
+                "sentences": sum(len(p) for p in result.source.paragraphs),
+            }
         if error is not None:
             fields += ["error", json.dumps(asdict(error))]
-        ended = self._run(
-            "END", job_id, status.value, job_id, _now(), JOB_ENDS_KEPT, *fields,
-            keys=[self._key(job_id) + ":input", LEASES, JOB_ENDS, RUNNING],
+        outcome = self.run(
+            "END", job_id, status.value, job_id, now_iso(), delivery or "",
+            zlib.compress(file.data, 1) if file else b"", file.media_type if file else "",
+            billed, error.code if error else "", self.ttl, json.dumps(figures), *fields,
+            keys=(job_key(job_id) + ":input", LEASES, JOB_ENDS, RUNNING, job_key(job_id) + ":file"),
         )  # fmt: skip
-        if not ended:
-            return False
-        self._announce(job_id)
-        return True
+        return bool(outcome == b"ended")
 
-    def fail(self, job_id: str, code: str, message: str) -> bool:
-        return self.end(job_id, JobStatus.FAILED, error=JobError(code, message))
-
-    def fail_worker_lost(self, job_id: str) -> bool:
-        return self.fail(
-            job_id,
-            "worker_lost",
-            f"the worker process died {MAX_ATTEMPTS} times while translating this article "
-            "(out of memory?); it will not be retried",
-        )
-
-    def _announce(self, job_id: str) -> None:
-        job = self.get(job_id) if self.listeners else None
-        if job is None:
-            return
-        for listener in self.listeners:
-            try:
-                listener(job)
-            except Exception:  # a listener's failure must never undo or block the job's end
-                log.exception("a job-end listener failed for job %s", job_id)
+    def fail(self, job_id: str, code: str, message: str, *, delivery: str | None = None) -> bool:
+        return self.end(job_id, JobStatus.FAILED, error=JobError(code, message), delivery=delivery)
 
     # --- one job per identical active submission -------------------------------------------
 
@@ -439,42 +347,19 @@ class JobStore:
             holder = self.redis.get(key)
             if holder is None:
                 continue  # released in between: try again
-            if self._joinable(holder.decode()):
+            if self.run("JOINABLE", holder.decode()):
                 return str(holder.decode())
             self.release(dedupe_key, holder.decode())  # over, gone, or its worker died
         return None
 
-    def _joinable(self, job_id: str) -> bool:
-        status, lease_until = self.redis.hmget(self._key(job_id), ["status", "lease_until"])
-        if status == b"queued":
-            return True
-        return status == b"running" and int(lease_until or 0) > _ms()
-
     def release(self, dedupe_key: str, job_id: str) -> None:
-        self._scripts["RELEASE"](keys=[DEDUPE_PREFIX + dedupe_key], args=[job_id])
-
-
-def log_job_end(job: JobRecord) -> None:
-    error = f" ({job.error.code}: {job.error.message})" if job.error else ""
-    log.info("job %s %s after %d attempt(s)%s", job.id, job.status, job.attempts, error)
-
-
-def job_end_listeners(settings: Settings) -> list[JobListener]:
-    """Everything that hears of a job's end, wherever it ends: subscribe new features here."""
-    queue = redis_client(settings.redis_url)
-    return [
-        log_job_end,
-        MetricsRecorder(queue).job_ended,
-        KeyStore(queue).count_usage,
-        webhooks.announcer(settings),
-    ]
+        self.scripts.run("RELEASE", [DEDUPE_PREFIX + dedupe_key], [job_id])
 
 
 def job_store(settings: Settings) -> JobStore:
-    """The job store every door uses, with the listeners that hear of each job's end."""
+    """The job store every door uses."""
     return JobStore(
         redis_client(settings.redis_url),
         settings.job_ttl,
-        job_end_listeners(settings),
         results=ResultCache(redis_client(settings.cache_redis_url()), settings.cache_ttl),
     )

@@ -1,18 +1,20 @@
 """Worker heartbeats in Redis: which workers are alive, answered in one round trip.
 
 Each worker's main process beats every VERTAAL_HEARTBEAT_SECONDS; a worker that missed three
-beats counts as gone. `/api/v1/ready` reads this instead of pinging the workers over the
-broker (which waits a second for replies that may never come).
+beats counts as gone. Beats are stamped with the Redis server's clock, never a host's.
+`/api/v1/ready` reads this instead of pinging the workers over the broker (which waits a
+second for replies that may never come).
 """
 
 from __future__ import annotations
 
 import json
-import time
 from collections.abc import Mapping
 from typing import Any
 
 import redis
+
+from workers.connections import server_seconds
 
 WORKERS = "vertaal:workers"
 WORKER_INFO = "vertaal:worker:"
@@ -20,7 +22,7 @@ MISSED_BEATS = 3
 
 
 def beat(client: redis.Redis, name: str, info: Mapping[str, Any], every: float) -> None:
-    now = time.time()
+    now = server_seconds(client)
     with client.pipeline() as pipe:
         pipe.zadd(WORKERS, {name: now})
         pipe.set(WORKER_INFO + name, json.dumps(dict(info)), ex=max(1, int(every * MISSED_BEATS)))
@@ -37,7 +39,7 @@ def depart(client: redis.Redis, name: str) -> None:
 
 def live_workers(client: redis.Redis, every: float) -> int:
     """Workers that beat within the last three beats (older entries are dropped)."""
-    cutoff = time.time() - every * MISSED_BEATS
+    cutoff = server_seconds(client) - every * MISSED_BEATS
     with client.pipeline() as pipe:
         pipe.zremrangebyscore(WORKERS, "-inf", cutoff)
         pipe.zcard(WORKERS)
@@ -47,7 +49,7 @@ def live_workers(client: redis.Redis, every: float) -> int:
 def live_processes(client: redis.Redis, every: float) -> int:
     """Worker processes that take articles, over the live workers (each beats its own
     count); at least 1, for the worker that asks."""
-    cutoff = time.time() - every * MISSED_BEATS
+    cutoff = server_seconds(client) - every * MISSED_BEATS
     names = client.zrangebyscore(WORKERS, cutoff, "+inf")
     if not names:
         return 1

@@ -2,8 +2,14 @@
 
 A key is shown once, when it is made; Redis keeps only its SHA-256, so a leaked database
 gives no usable key. Each key also gets a webhook signing secret (shown once too), with
-which Vertaal signs the callbacks of that key's jobs. Characters are counted per key and
-month when a job's translation is done (`count_usage`, a job-end listener).
+which Vertaal signs the callbacks of that key's jobs. An operator key (`--operator`) may read
+every key's jobs, for support; each such read is logged.
+
+Characters are counted per key and month. A job or text reserves its submitted size when it is
+accepted, in one atomic step that refuses what does not fit the quota (so parallel requests
+can never overshoot it); when the job ends, the reservation is settled (`settle`, a consumer
+of the job-ends stream): refunded for a failed or cancelled job, trued up to the characters
+actually translated for a done one. Billing never exceeds the reservation.
 """
 
 from __future__ import annotations
@@ -19,7 +25,7 @@ from datetime import UTC, datetime
 
 import redis
 
-from workers.jobs.record import JobRecord, JobStatus
+from workers.errors import VertaalError
 
 KEYS = "vertaal:apikeys"  # hash: key id -> the key's record (JSON)
 BY_HASH = "vertaal:apikey:"  # + sha256 of the key -> key id
@@ -39,6 +45,7 @@ class ApiKey:
     rate: str | None = None  # a Flask-Limiter rate ("600/minute;10000/day"); None = default
     revoked: bool = False
     webhook_secret: str = ""
+    operator: bool = False  # reads every key's jobs (support); never anyone's quota
 
 
 @dataclass(frozen=True)
@@ -61,21 +68,46 @@ def valid_rate(rate: str) -> bool:
     return bool(RATE.match(rate.strip()))
 
 
-def article_chars(job: JobRecord) -> int:
-    """The characters of a done job's Dutch text (title and sentences): what was translated."""
-    if job.result is None:
-        return 0
-    source = job.result.source
-    return len(source.title or "") + sum(len(s) for p in source.paragraphs for s in p)
+class QuotaExceededError(VertaalError):
+    """A request that does not fit what is left of its key's monthly quota; each door answers
+    in its protocol's status (API 403, DeepL 456, LibreTranslate 403)."""
+
+    code = "quota_exceeded"
+    http_status = 403
+
+
+@dataclass(frozen=True)
+class Reservation:
+    """Characters held against a key's quota for one job or request, in the month they were
+    taken from (a job that ends next month is settled against this one)."""
+
+    key_id: str
+    chars: int
+    month: str
+
+
+# KEYS: the key's usage counter for the month. ARGV: characters, limit (-1: none), ttl s.
+# {1, used} when they fit and are now held; {0, used} when they do not.
+RESERVE = """
+local used = tonumber(redis.call('GET', KEYS[1]) or '0')
+local limit = tonumber(ARGV[2])
+if limit >= 0 and used + tonumber(ARGV[1]) > limit then return {0, used} end
+used = redis.call('INCRBY', KEYS[1], ARGV[1])
+redis.call('EXPIRE', KEYS[1], ARGV[3])
+return {1, used}
+"""
+USAGE_KEPT = 400 * 86400  # a year of monthly figures, then gone
 
 
 class KeyStore:
     def __init__(self, client: redis.Redis) -> None:
         self.redis = client
+        self._reserve = client.register_script(RESERVE)
 
     def create(
-        self, name: str, *, chars_per_month: int | None = None, rate: str | None = None
-    ) -> NewKey:
+        self, name: str, *, chars_per_month: int | None = None, rate: str | None = None,
+        operator: bool = False,
+    ) -> NewKey:  # fmt: skip
         if rate is not None and not valid_rate(rate):
             raise ValueError(f"{rate!r} is not a rate such as 60/minute or 600/minute;10000/day")
         key = KEY_PREFIX + secrets.token_urlsafe(32)
@@ -86,6 +118,7 @@ class KeyStore:
             chars_per_month=chars_per_month,
             rate=rate,
             webhook_secret=secrets.token_urlsafe(32),
+            operator=operator,
         )
         with self.redis.pipeline() as pipe:
             pipe.hset(KEYS, record.id, json.dumps(asdict(record)))
@@ -121,18 +154,32 @@ class KeyStore:
     def usage(self, key_id: str, when: str | None = None) -> int:
         return int(self.redis.get(f"{USAGE}{key_id}:{when or month()}") or 0)
 
-    def add_usage(self, key_id: str, chars: int) -> None:
-        key = f"{USAGE}{key_id}:{month()}"
-        with self.redis.pipeline() as pipe:
-            pipe.incrby(key, chars)
-            pipe.expire(key, 400 * 86400)  # a year of monthly figures, then gone
-            pipe.execute()
+    def reserve(self, record: ApiKey, chars: int) -> Reservation:
+        """Hold `chars` against the key's quota this month, or QuotaExceededError (nothing
+        held) when they do not fit what is left."""
+        when = month()
+        limit = record.chars_per_month if record.chars_per_month is not None else -1
+        fits, used = self._reserve(
+            keys=[f"{USAGE}{record.id}:{when}"], args=[chars, limit, USAGE_KEPT]
+        )
+        if not fits:
+            left = max(0, limit - int(used))
+            raise QuotaExceededError(
+                f"this request holds {chars:,} characters, and the key '{record.name}' has "
+                f"{left:,} of its {limit:,} characters left this month"
+            )
+        return Reservation(record.id, chars, when)
 
-    def over_quota(self, record: ApiKey) -> bool:
-        limit = record.chars_per_month
-        return limit is not None and self.usage(record.id) >= limit
+    def release(self, reservation: Reservation) -> None:
+        """Give a reservation back whole (a request that was not answered)."""
+        self.redis.decrby(f"{USAGE}{reservation.key_id}:{reservation.month}", reservation.chars)
 
-    def count_usage(self, job: JobRecord) -> None:
-        """Job-end listener: a done job's characters count against the key that sent it."""
-        if job.status is JobStatus.DONE and job.api_key:
-            self.add_usage(job.api_key, article_chars(job))
+
+def settle(pipe: redis.client.Pipeline, key_id: str, when: str, reserved: int, billed: int) -> None:
+    """Queue, on a transaction's pipeline, the true-up of one job's reservation: the key pays
+    what was translated, never more than was reserved (0 for a failed or cancelled job)."""
+    charged = min(billed, reserved) if reserved else billed
+    if charged != reserved:
+        usage = f"{USAGE}{key_id}:{when or month()}"
+        pipe.incrby(usage, charged - reserved)
+        pipe.expire(usage, USAGE_KEPT)

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterator, Mapping
+from typing import Any
 
 import redis
 from prometheus_client.core import (
@@ -23,7 +24,8 @@ from prometheus_client.core import (
 )
 from prometheus_client.registry import Collector
 
-from workers.jobs.record import JobRecord, JobStatus
+from workers.celery_app import QUEUE, SHORT_QUEUE
+from workers.jobs.layout import RUNNING
 from workers.operations import heartbeats
 
 log = logging.getLogger(__name__)
@@ -64,7 +66,7 @@ HISTOGRAMS: dict[str, tuple[str, tuple[str, ...], tuple[float, ...]]] = {
         (0.5, 1, 2.5, 5, 10, 30, 60, 120, 300),
     ),
 }
-QUEUES = ("vertaal", "vertaal-short")
+QUEUES = (QUEUE, SHORT_QUEUE)
 
 
 def _labelled(name: str, labels: Mapping[str, str]) -> str:
@@ -76,7 +78,8 @@ def _bound(value: float) -> str:
 
 
 class MetricsRecorder:
-    """Counts into Redis; never raises (a lost count is better than a lost job)."""
+    """Counts into Redis, or into a transaction's pipeline (`operations/ends.py` applies an
+    end's counts once); never raises (a lost count is better than a lost job)."""
 
     def __init__(self, client: redis.Redis) -> None:
         self.redis = client
@@ -92,26 +95,21 @@ class MetricsRecorder:
         _, _, bounds = HISTOGRAMS[name]
         bucket = next((_bound(b) for b in bounds if value <= b), "+Inf")
         key = HISTOGRAM + _labelled(name, labels)
+
+        def write(pipe: Any) -> None:
+            pipe.hincrby(key, bucket, 1)
+            pipe.hincrbyfloat(key, "sum", value)
+            pipe.sadd(PREFIX + "histograms", key)
+
+        if isinstance(self.redis, redis.client.Pipeline):
+            write(self.redis)
+            return
         try:
             with self.redis.pipeline(transaction=False) as pipe:
-                pipe.hincrby(key, bucket, 1)
-                pipe.hincrbyfloat(key, "sum", value)
-                pipe.sadd(PREFIX + "histograms", key)
+                write(pipe)
                 pipe.execute()
         except redis.RedisError as error:
             log.warning("metric %s not observed: %s", name, error)
-
-    def job_ended(self, job: JobRecord) -> None:
-        """Job-end listener: the final status, and for a job a worker ran, its duration and
-        speed (a job answered from the cache carries the original run's timings)."""
-        self.count("vertaal_jobs_finished", status=job.status.value)
-        if job.status is not JobStatus.DONE or job.result is None or job.attempts == 0:
-            return
-        timings = job.result.timings
-        self.observe("vertaal_job_duration_seconds", float(timings.get("total", 0.0)))
-        sentences = sum(len(p) for p in job.result.source.paragraphs)
-        if timings.get("translate"):
-            self.observe("vertaal_sentences_per_second", sentences / timings["translate"])
 
 
 class RedisMetrics(Collector):
@@ -151,7 +149,7 @@ class RedisMetrics(Collector):
             pipe.smembers(PREFIX + "histograms")
             for queue in QUEUES:
                 pipe.llen(queue)
-            pipe.scard("vertaal:running")
+            pipe.scard(RUNNING)
             counters, keys, *depths, busy = pipe.execute()
         names = sorted(k.decode() for k in keys)
         with self.redis.pipeline(transaction=False) as pipe:

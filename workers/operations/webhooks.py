@@ -1,19 +1,22 @@
 """Signed callbacks: when a job with a `callback_url` ends, Vertaal POSTs its status document
-there, off the translation path (a Celery queue of its own), at least once.
+there, off the translation path (a Celery queue of its own), at least once: the job-ends
+stream's `webhooks` consumer (`operations/ends.py`) queues the first attempt, whichever process
+ended the job, and each attempt is claimed in Redis by the task that makes it, so a replayed
+end or a duplicated message never calls twice for one attempt.
 
 Each delivery is signed: `X-Vertaal-Signature: t=<unix time>,v1=<hex HMAC-SHA256 of
 "<t>.<body>">`, with the webhook secret of the job's API key (or VERTAAL_WEBHOOK_SECRET); a
 receiver recomputes it and refuses old timestamps (replays). A delivery that fails is retried
 with exponential backoff until VERTAAL_WEBHOOK_RETRY_WINDOW has passed; every attempt is
 recorded on the job. Callbacks never reach loopback, private, link-local or other non-public
-addresses unless VERTAAL_WEBHOOK_ALLOW lists them; the address is checked when the job is
-submitted and again, pinned, at each delivery (a DNS answer may change); redirects are not
-followed.
+addresses unless VERTAAL_WEBHOOK_ALLOW lists them, IPv6 forms that carry an IPv4 address
+(mapped, compatible, NAT64, 6to4, Teredo) checked as that address; the address is checked when
+the job is submitted and again, pinned, at each delivery (a DNS answer may change); redirects
+are not followed.
 """
 
 from __future__ import annotations
 
-import functools
 import hashlib
 import hmac
 import ipaddress
@@ -23,16 +26,16 @@ import socket
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
 from urllib.parse import urlsplit
 
 import httpx
-from celery import Celery, Task, shared_task
+from celery import Task, shared_task
 
-from workers.celery_app import WEBHOOK_QUEUE, create_celery, settings_of
+from workers.celery_app import WEBHOOK_QUEUE, settings_of
 from workers.connections import redis_client
 from workers.errors import InputError
 from workers.jobs.record import Delivery, JobRecord
+from workers.jobs.store import JobStore, job_store
 from workers.operations.keys import KeyStore
 from workers.operations.metrics import MetricsRecorder
 from workers.settings import Settings
@@ -42,6 +45,10 @@ log = logging.getLogger(__name__)
 DELIVER_TASK = "vertaal.deliver_callback"
 SIGNATURE_HEADER = "X-Vertaal-Signature"
 MAX_DELAY = 600.0
+# + job id + ":" + attempt: "running" while a task makes that attempt, then "done".
+ATTEMPT_CLAIM = "vertaal:callback:"
+# NAT64 prefixes (RFC 6052 well-known, RFC 8215 local use): the last 32 bits are IPv4.
+NAT64 = (ipaddress.ip_network("64:ff9b::/96"), ipaddress.ip_network("64:ff9b:1::/48"))
 
 
 class CallbackRefusedError(InputError):
@@ -72,13 +79,46 @@ class Target:
     address: str
 
 
-def resolve_callback(url: str, allow: str) -> Target:
-    """The checked target of a callback URL, or CallbackRefusedError saying why not."""
-    parts = urlsplit(url)
+def _parts(url: str) -> tuple[str, str, int]:
+    """(scheme, host, port) of an http(s) URL, or CallbackRefusedError naming the problem."""
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError as error:  # "http://[x", a port such as 99999 or "abc"
+        raise CallbackRefusedError(f"callback_url is not a valid URL: {error}") from None
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise CallbackRefusedError(f"callback_url must be an http(s) URL, not {url!r}")
-    host = parts.hostname.lower()
-    port = parts.port or (443 if parts.scheme == "https" else 80)
+    if port == 0:
+        raise CallbackRefusedError("callback_url's port must be between 1 and 65535")
+    return parts.scheme, parts.hostname.lower(), port or (443 if parts.scheme == "https" else 80)
+
+
+Address = ipaddress.IPv4Address | ipaddress.IPv6Address
+
+
+def embedded_ipv4(ip: Address) -> list[ipaddress.IPv4Address]:
+    """The IPv4 addresses an IPv6 address stands for (mapped, compatible, NAT64, 6to4, and
+    Teredo's server and client): such an address reaches those IPv4 hosts."""
+    if isinstance(ip, ipaddress.IPv4Address):
+        return []
+    if ip.ipv4_mapped is not None:
+        return [ip.ipv4_mapped]
+    if ip.sixtofour is not None:
+        return [ip.sixtofour]
+    if ip.teredo is not None:
+        return list(ip.teredo)
+    if any(ip in network for network in NAT64) or int(ip) >> 32 == 0:
+        return [ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF)]  # NAT64, or ::a.b.c.d
+    return []
+
+
+def _public(ip: Address) -> bool:
+    return all(a.is_global and not a.is_multicast for a in [ip, *embedded_ipv4(ip)])
+
+
+def resolve_callback(url: str, allow: str) -> Target:
+    """The checked target of a callback URL, or CallbackRefusedError saying why not."""
+    _, host, port = _parts(url)
     try:
         found = {
             str(info[4][0]) for info in socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
@@ -90,7 +130,7 @@ def resolve_callback(url: str, allow: str) -> Target:
     allowed = _allowed(allow)
     for address in sorted(found):
         ip = ipaddress.ip_address(address.split("%")[0])
-        if ip.is_global and not ip.is_multicast:
+        if _public(ip):
             continue
         if host in allowed or any(isinstance(n, Network) and ip in n for n in allowed):
             continue
@@ -121,7 +161,7 @@ def verify(secret: str, header: str, body: bytes, *, tolerance: float = 300) -> 
 def post_signed(target: Target, body: bytes, secret: str | None, timeout: float) -> httpx.Response:
     """POST `body` to the checked address (not a fresh DNS answer), without redirects."""
     parts = urlsplit(target.url)
-    port = parts.port or (443 if parts.scheme == "https" else 80)
+    port = _parts(target.url)[2]
     address = f"[{target.address}]" if ":" in target.address else target.address
     pinned = parts._replace(netloc=f"{address}:{port}").geturl()
     headers = {"Content-Type": "application/json", "Host": parts.netloc.rsplit("@", 1)[-1]}
@@ -146,41 +186,45 @@ def job_document(job: JobRecord) -> bytes:
     return json.dumps(job.view(f"/api/v1/jobs/{job.id}").to_json(), ensure_ascii=False).encode()
 
 
-@functools.cache
-def _celery(settings: Settings) -> Celery:
-    return create_celery(settings)
-
-
-def announcer(settings: Settings) -> Any:
-    """The job-end listener: queue the delivery of a job's callback, if it has one."""
-
-    def announce(job: JobRecord) -> None:
-        if job.callback_url:
-            _celery(settings).send_task(
-                DELIVER_TASK, args=[job.id, 1, time.time()], queue=WEBHOOK_QUEUE
-            )
-
-    return announce
-
-
 def _delay(settings: Settings, attempt: int) -> float:
     return float(min(settings.webhook_retry_base * 2 ** (attempt - 1), MAX_DELAY))
 
 
 @shared_task(name=DELIVER_TASK, bind=True)
 def deliver_callback(self: Task, job_id: str, attempt: int, first_at: float) -> None:
-    """One attempt at a job's callback; schedules the next one while the window lasts."""
-    from workers.jobs.store import job_store
-
+    """One attempt at a job's callback; schedules the next one while the window lasts. The
+    attempt is claimed first: a second task for it (a replayed end, a redelivered message)
+    finds it made and does nothing, or, while another task is making it, looks again once
+    that one's claim would have lapsed (it may have died mid-way)."""
     settings = settings_of(self.app)
     store = job_store(settings)
     job = store.get(job_id)
     if job is None or not job.callback_url:
         return
+    claim = f"{ATTEMPT_CLAIM}{job_id}:{attempt}"
+    held = int(settings.webhook_timeout * 2 + 30)
+    if not store.redis.set(claim, "running", nx=True, ex=held):
+        if store.redis.get(claim) != b"done":
+            deliver_callback.apply_async(
+                args=[job_id, attempt, first_at], countdown=held, queue=WEBHOOK_QUEUE
+            )
+        return
+    try:
+        _attempt(store, job, attempt, first_at, settings)
+    except BaseException:
+        store.redis.delete(claim)  # not made: a replay may make it
+        raise
+    store.redis.set(claim, "done", ex=settings.job_ttl)
+
+
+def _attempt(
+    store: JobStore, job: JobRecord, attempt: int, first_at: float, settings: Settings
+) -> None:
+    job_id, url = job.id, job.callback_url or ""
     metrics = MetricsRecorder(redis_client(settings.redis_url))
     now = datetime.now(UTC)
     try:
-        target = resolve_callback(job.callback_url, settings.webhook_allow)
+        target = resolve_callback(url, settings.webhook_allow)
         response = post_signed(
             target, job_document(job), secret_for(job, settings), settings.webhook_timeout
         )

@@ -108,6 +108,12 @@ class Result:
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
 
+    def characters(self) -> int:
+        """The characters of the Dutch text that was translated (title and sentences): what
+        a key is billed for."""
+        source = self.source
+        return len(source.title or "") + sum(len(s) for p in source.paragraphs for s in p)
+
     def to_markdown(self, name: str) -> str:
         """The `.en.md` file, the same from the CLI and the web page: title (the file's `name`
         when the article has none), date, summary, then the translation paragraph by paragraph.

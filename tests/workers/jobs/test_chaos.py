@@ -32,20 +32,25 @@ BATCH_SECONDS = 0.25  # each sentence takes this long on the slow backend (batch
 
 
 class Stack:
-    """A Redis, workers and the web app of one test's own."""
+    """A Redis, workers and the web app of one test's own; `settings` for both."""
 
-    def __init__(self, tmp: Path, models: TinyModels) -> None:
+    def __init__(self, tmp: Path, models: TinyModels, **settings: Any) -> None:
         self.tmp = tmp
         self.models = models
+        self.settings = {**TIMING, **settings}
         self.redis = RedisServer(tmp / "redis")
         self.url = self.redis.url
-        self.client: FlaskClient = create_app({"redis_url": self.url, **TIMING}).test_client()
+        self.client: FlaskClient = create_app(
+            {"redis_url": self.url, **self.settings}
+        ).test_client()
         self.workers: list[Worker] = []
 
-    def worker(self) -> Worker:
+    def worker(self, **faults: str) -> Worker:
+        """A worker on the slow backend; `faults` are tests/slow_backend.py's TEST_* ones."""
         env = {
-            **service_env(self.models, self.url, engine="slow", batch_size=1, **TIMING),
+            **service_env(self.models, self.url, engine="slow", batch_size=1, **self.settings),
             "TEST_BATCH_SECONDS": str(BATCH_SECONDS),
+            **faults,
         }
         log = self.tmp / f"worker-{len(self.workers)}.log"
         started = Worker(env, log, command="tests.slow_backend")
@@ -59,9 +64,21 @@ class Stack:
         job_id: str = response.get_json()["id"]
         return job_id
 
-    def job(self, job_id: str) -> dict[str, Any]:
-        body: dict[str, Any] = self.client.get(f"/api/v1/jobs/{job_id}").get_json()
+    def job(self, job_id: str, key: str | None = None) -> dict[str, Any]:
+        headers = {"Authorization": f"Bearer {key}"} if key else {}
+        body: dict[str, Any] = self.client.get(f"/api/v1/jobs/{job_id}", headers=headers).get_json()
         return body
+
+    def metric(self, name: str, **labels: str) -> float:
+        """One sample of /metrics (0 when it is not there)."""
+        from prometheus_client.parser import text_string_to_metric_families
+
+        text = self.client.get("/metrics").get_data(as_text=True)
+        for family in text_string_to_metric_families(text):
+            for sample in family.samples:
+                if sample.name == name and sample.labels == labels:
+                    return float(sample.value)
+        return 0.0
 
     def running_on(self, job_id: str) -> int:
         """The pid of the worker process running the job, once it has made progress."""
@@ -142,6 +159,8 @@ def test_redis_killed_and_restarted_loses_no_job_and_the_api_says_503(stack: Sta
     assert stack.client.get("/api/v1/health").status_code == 200
     stack.redis.restart()
     stack.all_done_once(jobs, timeout=120)
+    attempts = [int(stack.redis.client().hget(f"vertaal:job:{j}", "attempts")) for j in jobs]
+    assert attempts == [1] * len(jobs), "a Redis restart costs no job an attempt"
 
 
 def _owns(worker: Worker, pid: int) -> bool:

@@ -3,18 +3,17 @@
 import ast
 import json
 import re
+from collections import Counter
 from typing import Any
 
 import pytest
 from celery.exceptions import SoftTimeLimitExceeded, TimeLimitExceeded
 from flask import Flask
 
-import workers.jobs.store
-import workers.tasks
 import workers.translating
 from service import create_app
 from tests.conftest import TinyModels, run_queued_job, settings_for
-from tests.processes import ROOT, wait_for
+from tests.processes import ROOT
 from tests.service.test_api import unique_article
 from tests.service.test_web import ENGLISH, csrf_token
 from workers.cache import publish_signature
@@ -22,60 +21,67 @@ from workers.celery_app import TASK_NAME, create_celery
 from workers.connections import redis_client
 from workers.engines.signature import worker_signature
 from workers.jobs import scripts as job_scripts
-from workers.jobs.record import JobOptions, JobRecord, JobStatus, Progress
-from workers.jobs.store import JOB_ENDS, MAX_ATTEMPTS, JobStore, Start
+from workers.jobs.layout import JOB_ENDS, MAX_ATTEMPTS, job_key
+from workers.jobs.leases import Leases, Start
+from workers.jobs.record import JobOptions, JobStatus, Progress
+from workers.jobs.store import FileOut, JobStore, job_store
 from workers.pipeline.article import SourceFile
 
 
 def test_job_store_moves_only_from_the_statuses_it_names(redis_db: str) -> None:
     store = JobStore(redis_client(redis_db), ttl=60)
+    leases = Leases(store)
     job = store.create(SourceFile.pasted("Tekst."), JobOptions())
     assert job.delivery
-    assert store.start(job.id, "another", "w", lease=10, cap=3).outcome == "stale"
-    assert store.start(job.id, job.delivery, "w", lease=10, cap=3) == Start("running", 1)
+    assert leases.start(job.id, "another", "w", lease=10, cap=3).outcome == "stale"
+    assert leases.start(job.id, job.delivery, "w", lease=10, cap=3) == Start("running", 1)
+    assert leases.start(job.id, job.delivery, "w", lease=10, cap=3).outcome == "busy", (
+        "a second copy of the message finds the job running under a live lease"
+    )
     assert store.end(job.id, JobStatus.CANCELLED)
     progress = Progress(1, 2, "translate", 1)
-    assert store.renew(job.id, job.delivery, lease=10, progress=progress) == "cancelled"
-    assert store.start(job.id, job.delivery, "w", lease=10, cap=3).outcome == "cancelled"
+    assert leases.renew(job.id, job.delivery, lease=10, progress=progress) == "cancelled"
+    assert leases.start(job.id, job.delivery, "w", lease=10, cap=3).outcome == "cancelled"
     assert not store.end(job.id, JobStatus.CANCELLED), "a job ends once"
     record = store.get(job.id)
     assert record is not None and record.status is JobStatus.CANCELLED
     assert record.progress == Progress(0, 0, "starting", 1), "no progress after the end"
     assert store.get_input(job.id) is None, "the input is dropped once the job is over"
-    assert store.due() == [], "and its lease"
+    assert store.scripts.run("DUE", ["vertaal:leases"], [10]) == [], "and its lease"
     view = record.view("/api/v1/jobs/x").to_json()
     assert json.loads(json.dumps(view))["status"] == "cancelled"
-    assert "result" not in view and "error" not in view
+    assert "result" not in view and "error" not in view and "token" not in view
     ends = store.redis.xrange(JOB_ENDS)
     assert [(e[b"job"], e[b"status"]) for _, e in ends] == [(job.id.encode(), b"cancelled")]
 
 
-def test_a_lapsed_lease_requeues_the_job_under_a_new_delivery(redis_db: str) -> None:
+def test_only_the_current_delivery_ends_a_job(redis_db: str) -> None:
+    """Fencing: a worker whose job was given to another delivery cannot end it, nor store a
+    document's file; whoever is not a worker (API, sweeper, cache) ends it without one."""
     store = JobStore(redis_client(redis_db), ttl=60)
-    job = store.create(SourceFile.pasted("Tekst."), JobOptions(), check_after=0)
+    job = store.create(SourceFile("doc.txt", b"Tekst."), JobOptions(kind="document"))
     assert job.delivery
-    assert store.due() == [job.id], "a queued job's message is checked after a while"
-    assert store.expire(job.id, check_after=60, cap=3) == ("check", job.delivery)
-    assert store.start(job.id, job.delivery, "w", lease=0.001, cap=3).attempt == 1
-    wait_for(lambda: store.due() == [job.id], 5, "the lease to lapse")
-    outcome, delivery = store.expire(job.id, check_after=60, cap=3)
-    assert outcome == "requeue" and delivery != job.delivery
-    record = store.get(job.id)
-    assert record is not None and record.status is JobStatus.QUEUED
-    assert record.progress == Progress(0, 0, "requeued", 1), "says it starts over"
-    assert store.start(job.id, job.delivery, "w", lease=10, cap=3).outcome == "stale"
-    assert store.start(job.id, delivery, "w", lease=10, cap=3) == Start("running", 2)
-    assert store.expire(job.id, check_after=60, cap=3)[0] == "fresh"
+    Leases(store).start(job.id, job.delivery, "w", lease=10, cap=3)
+    assert not store.fail(job.id, "internal_error", "late", delivery="an old one")
+    file = FileOut(b"translated", "text/plain")
+    assert not store.fail(job.id, "x", "y", delivery="stale") and store.get_file(job.id) is None
+    assert store.status(job.id) is JobStatus.RUNNING
+    assert store.redis.xlen(JOB_ENDS) == 0, "a refused end is not announced"
+    result = _result()
+    assert store.end(job.id, JobStatus.DONE, result=result, delivery=job.delivery, file=file)
+    assert store.get_file(job.id) == file
+    entry = store.redis.xrange(JOB_ENDS)[0][1]
+    assert entry[b"billed"] == str(result.characters()).encode()
 
 
-def test_the_last_attempt_lapsing_is_exhausted(redis_db: str) -> None:
-    store = JobStore(redis_client(redis_db), ttl=60)
-    job = store.create(SourceFile.pasted("Tekst."), JobOptions())
-    assert job.delivery
-    assert store.start(job.id, job.delivery, "w", lease=0.001, cap=1).attempt == 1
-    wait_for(lambda: store.due() == [job.id], 5, "the lease to lapse")
-    assert store.expire(job.id, check_after=60, cap=1)[0] == "exhausted"
-    assert store.start(job.id, job.delivery, "w", lease=10, cap=1).outcome == "exhausted"
+def _result() -> Any:
+    from workers.pipeline.article import Models, Result, Source, Translation
+
+    return Result(
+        source=Source(title=None, date=None, paragraphs=[["Een zin.", "Nog een."]]),
+        translation=Translation(title=None, paragraphs=[["A sentence.", "Another."]]),
+        summary=None, removed=[], models=Models("m", None), timings={"total": 1.0},
+    )  # fmt: skip
 
 
 def test_end_refuses_an_outcome_that_does_not_fit_the_status(redis_db: str) -> None:
@@ -88,16 +94,23 @@ def test_end_refuses_an_outcome_that_does_not_fit_the_status(redis_db: str) -> N
     assert store.status(job.id) is JobStatus.QUEUED
 
 
-@pytest.fixture
-def ended(monkeypatch: pytest.MonkeyPatch) -> list[JobRecord]:
-    """Every job end announced, through whichever door it happened."""
-    heard: list[JobRecord] = []
-    monkeypatch.setattr(workers.jobs.store, "job_end_listeners", lambda settings: [heard.append])
-    return heard
+def test_a_job_not_yet_enqueued_is_invisible_to_workers(redis_db: str) -> None:
+    """A submission's job is recorded before its dedupe claim is won; a worker batching
+    queued articles must not take it meanwhile (it may be deleted as a duplicate)."""
+    store = JobStore(redis_client(redis_db), ttl=60)
+    leases = Leases(store)
+    job = store.create(SourceFile.pasted("Een zin."), JobOptions(), check_after=None)
+    assert leases.claim_queued("w", "d", lease=10, count=5, budget=10_000) == []
+    store.enqueue(job.id, 60)
+    assert [c.job_id for c in leases.claim_queued("w", "d", lease=10, count=5, budget=10_000)] == [
+        job.id
+    ]
+    store.delete(job.id)
+    assert store.redis.scard("vertaal:running") == 0, "a deleted job is never counted running"
 
 
 def test_every_path_to_a_final_status_goes_through_end(
-    ended: list[JobRecord], redis_db: str, tiny_models: TinyModels, monkeypatch: pytest.MonkeyPatch
+    redis_db: str, tiny_models: TinyModels, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     settings = settings_for(
         tiny_models,
@@ -106,7 +119,7 @@ def test_every_path_to_a_final_status_goes_through_end(
     )
     app: Flask = create_app(settings.model_dump())
     client = app.test_client()
-    store = workers.jobs.store.job_store(settings)
+    store = job_store(settings)
     publish_signature(store.redis, worker_signature(settings))  # as a worker does at start
 
     def submit(text: str, **options: Any) -> str:
@@ -133,12 +146,12 @@ def test_every_path_to_a_final_status_goes_through_end(
     expect("article refused by the worker", not_dutch, "failed", "not_dutch")
 
     lost_input = submit(unique_article(3, seed=61))
-    store.redis.delete(f"vertaal:job:{lost_input}:input")
+    store.redis.delete(job_key(lost_input) + ":input")
     run_queued_job(lost_input, settings)
     expect("input lost", lost_input, "failed", "input_lost")
 
     killer = submit(unique_article(3, seed=62))
-    store.redis.hset(f"vertaal:job:{killer}", "attempts", MAX_ATTEMPTS)
+    store.redis.hset(job_key(killer), "attempts", MAX_ATTEMPTS)
     run_queued_job(killer, settings)
     expect("attempt cap", killer, "failed", "worker_lost")
 
@@ -153,7 +166,8 @@ def test_every_path_to_a_final_status_goes_through_end(
 
     killed = submit(unique_article(3, seed=64))
     task = create_celery(settings).tasks[TASK_NAME]
-    task.on_failure(TimeLimitExceeded(6), "task-id", [killed], {}, None)
+    delivery = store.get(killed).delivery  # type: ignore[union-attr]
+    task.on_failure(TimeLimitExceeded(6), "task-id", [killed, delivery], {}, None)
     expect("hard time limit", killed, "failed", "timeout")
 
     by_api = submit(unique_article(3, seed=65))
@@ -164,17 +178,21 @@ def test_every_path_to_a_final_status_goes_through_end(
     client.post(f"/jobs/{by_page}/cancel", data={"csrf_token": csrf_token(client)})
     expect("cancelled on the job page", by_page, "cancelled")
 
-    heard = [(job.id, job.error.code if job.error else None) for job in ended]
-    assert sorted(heard) == sorted(outcomes.values()), "each end announced exactly once"
-    assert all(job.status.finished for job in ended)
+    ends = store.redis.xrange(JOB_ENDS)
+    heard = [(e[b"job"].decode(), e[b"code"].decode() or None) for _, e in ends]
+    assert sorted(heard) == sorted(outcomes.values()), "each end in the stream exactly once"
+    assert max(Counter(job for job, _ in heard).values()) == 1
 
 
 def test_only_end_can_write_a_final_status() -> None:
     """Final statuses are written by one Lua script, run by JobStore.end alone; the other
     scripts move a job only between queued and running."""
-    for name in ("START", "RENEW", "EXPIRE", "REDELIVER"):
-        written = re.findall(r"'status', '(\w+)'", getattr(job_scripts, name))
-        assert set(written) <= {"running", "queued"}, (name, written)
+    for name in job_scripts.NAMES:
+        written = re.findall(r"'status', (\w+)", getattr(job_scripts, name))
+        assert name == "END" or set(written) <= {"RUNNING", "QUEUED"}, (name, written)
+        assert not re.search(
+            r"'(queued|running|done|failed|cancelled)'", getattr(job_scripts, name)
+        ), f"{name} spells a status; the prelude names them"
     callers = []
     for package in ("cli", "service", "workers"):
         for path in (ROOT / package).rglob("*.py"):

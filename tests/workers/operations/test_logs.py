@@ -51,9 +51,11 @@ def test_one_request_id_from_web_to_worker(
             headers={"X-Request-ID": "req-0123456789"},
         )
         assert answer.headers["X-Request-ID"] == "req-0123456789"
-        job_id = answer.json()["id"]
+        job_id, mine = answer.json()["id"], {"X-Job-Token": answer.json()["token"]}
         wait_for(
-            lambda: httpx.get(f"{base}/api/v1/jobs/{job_id}").json()["status"] == "done",
+            lambda: (
+                httpx.get(f"{base}/api/v1/jobs/{job_id}", headers=mine).json()["status"] == "done"
+            ),
             60,
             "the job",
         )
