@@ -60,6 +60,9 @@ class ServiceClient:
         self.stopping = threading.Event()
         self._token: str | None = None
         self._token_lock = threading.Lock()
+        # Without a key, the jobs this run sends are read with the access token the first
+        # answer gave (its threads share no reliable cookie: their answers race to set it).
+        self.job_token: str | None = None
 
     def _form_headers(self) -> dict[str, str]:
         """A form post to the API carries the service's CSRF token (its cookie stays in
@@ -77,9 +80,12 @@ class ServiceClient:
         """Interrupt the run: each article in flight cancels its job and raises StopRequested."""
         self.stopping.set()
 
-    def _cancel(self, job: Mapping[str, Any]) -> None:
+    def _cancel(self, job: Mapping[str, Any], headers: Mapping[str, str]) -> None:
         with contextlib.suppress(httpx.HTTPError):  # best effort: the run is ending anyway
-            self.http.delete(job["links"]["self"], timeout=5.0)
+            self.http.delete(job["links"]["self"], timeout=5.0, headers=headers)
+
+    def _owner_headers(self) -> dict[str, str]:
+        return {"X-Job-Token": self.job_token} if self.job_token else {}
 
     def _answer(self, response: httpx.Response, *fields: str) -> dict[str, Any]:
         """The JSON body, which must hold each (dotted) field; else this is no Vertaal service."""
@@ -118,7 +124,7 @@ class ServiceClient:
         form = {**self.form, "format": "html"} if self.markup else self.form
         response = self._call(
             "POST", "/api/v1/jobs", files={"file": (article.path.name, data)}, data=form,
-            headers=self._form_headers(),
+            headers={**self._form_headers(), **self._owner_headers()},
         )  # fmt: skip
         if response.status_code not in (200, 202):
             error = _error(response)
@@ -126,10 +132,13 @@ class ServiceClient:
                 raise error
             raise ServiceUnreachableError(f"the service refused the job: {error}")
         job = self._answer(response, "status", "links.self")
+        with self._token_lock:
+            self.job_token = self.job_token or job.get("token")
+        headers = {"X-Job-Token": job["token"]} if job.get("token") else {}
         try:
-            job = self._wait(article, job, on_progress)
+            job = self._wait(article, job, on_progress, headers)
         except BaseException:  # Ctrl-C (in this thread or another), or the service gone
-            self._cancel(job)
+            self._cancel(job, headers)
             raise
         if job["status"] == "done":
             return Result.from_dict(job["result"])
@@ -138,7 +147,11 @@ class ServiceClient:
         raise JobFailedError(job.get("error", {}).get("message", "the job failed"))
 
     def _wait(
-        self, article: ArticleFile, job: dict[str, Any], on_progress: ProgressCallback
+        self,
+        article: ArticleFile,
+        job: dict[str, Any],
+        on_progress: ProgressCallback,
+        headers: Mapping[str, str],
     ) -> dict[str, Any]:
         """Poll until the job ends; its last state."""
         delay = FIRST_POLL
@@ -149,7 +162,7 @@ class ServiceClient:
             if self.stopping.wait(delay):
                 raise StopRequested(article.name)
             delay = min(MAX_POLL, delay * 1.5)
-            polled = self._call("GET", job["links"]["self"])
+            polled = self._call("GET", job["links"]["self"], headers=headers)
             if polled.status_code != 200:
                 raise JobFailedError(f"the job disappeared: {_message(polled)}")
             job = self._answer(polled, "status", "links.self")

@@ -35,10 +35,14 @@ def _rate(context: click.Context, parameter: click.Parameter, value: str | None)
 @click.option(
     "--rate", callback=_rate, help="Its submission rate limit, e.g. 600/minute;10000/day."
 )
+@click.option(
+    "--operator", is_flag=True,
+    help="An operator's key: it may read every key's jobs (for support; each read is logged).",
+)  # fmt: skip
 @exits_cleanly
-def create(name: str, chars_per_month: int | None, rate: str | None) -> None:
+def create(name: str, chars_per_month: int | None, rate: str | None, operator: bool) -> None:
     """Make a key. It is shown this once: only its hash is kept."""
-    made = _store().create(name, chars_per_month=chars_per_month, rate=rate)
+    made = _store().create(name, chars_per_month=chars_per_month, rate=rate, operator=operator)
     click.echo(f"id:             {made.record.id}")
     click.echo(f"key:            {made.key}")
     click.echo(f"webhook secret: {made.record.webhook_secret}")
@@ -53,7 +57,7 @@ def list_keys() -> None:
     click.echo(f"{'id':<13}{'name':<24}{'used this month':>16}{'quota':>14}  {'rate':<20}status")
     for record in store.all():
         quota = f"{record.chars_per_month:,}" if record.chars_per_month else "-"
-        status = "revoked" if record.revoked else "active"
+        status = "revoked" if record.revoked else "operator" if record.operator else "active"
         click.echo(
             f"{record.id:<13}{record.name[:23]:<24}{store.usage(record.id):>16,}{quota:>14}  "
             f"{record.rate or 'default':<20}{status}"

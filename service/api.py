@@ -11,6 +11,7 @@ from service.auth import AuthError, authenticate, current_key
 from service.context import services
 from service.errors import error_response
 from service.openapi import documented, openapi_document, responses
+from service.ownership import may_read, new_owner, owns
 from service.schemas import CsrfToken, Health, JobForm, JobQuery, JobRequest, Ready, Usage
 from service.submission import parse_request, submit
 from workers.cache import published_signature
@@ -36,7 +37,7 @@ def check_key_and_origin() -> None:
     needs this site's CSRF token, as the web form has, unless it carries a valid key."""
     if request.endpoint in OPEN:
         return
-    key = authenticate(submitting=request.endpoint == "api.create_job")
+    key = authenticate()
     if request.method == "POST" and request.mimetype in FORM_TYPES and key is None:
         if any(not isinstance(name, str) for name in request.form):
             raise BadRequest("a form field's name is not valid UTF-8")
@@ -59,8 +60,9 @@ def csrf_refused(error: CSRFError) -> ResponseReturnValue:
     )
 
 
-def job_json(job: JobRecord) -> Response:
-    return jsonify(job.view(url_for("api.get_job", job_id=job.id)).to_json())
+def job_json(job: JobRecord, token: str | None = None) -> Response:
+    view = job.view(url_for("api.get_job", job_id=job.id))
+    return jsonify(view.model_copy(update={"token": token}).to_json())
 
 
 def _unknown(job_id: str) -> ResponseReturnValue:
@@ -86,15 +88,18 @@ def create_job() -> ResponseReturnValue:
     """Submit an article
 
     JSON with the text, or a form with a file upload (or a `text` field). A cached result
-    answers at once (200); otherwise the job is queued (202), or an identical active job is
-    returned instead of a second one.
+    answers at once (200); otherwise the job is queued (202), or an identical active job of
+    the same sender is returned instead of a second one. With an API key, the job is the
+    key's; without one, the answer's `token` is what reads it again (send it back in
+    `X-Job-Token`, or keep the session cookie the answer sets).
     """
     s = services()
-    key = current_key()
+    owner = new_owner()
     submission = submit(
-        s, parse_request(request, s.settings.max_text_bytes), api_key=key.id if key else None
-    )
-    response = job_json(submission.job)
+        s, parse_request(request, s.settings.max_text_bytes), owner=owner.owner,
+        key=current_key(),
+    )  # fmt: skip
+    response = job_json(submission.job, owner.token)
     response.headers["Location"] = url_for("api.get_job", job_id=submission.job.id)
     # 200: answered from the cache, already done. 202: queued (or joined an identical job).
     return response, 200 if submission.outcome == "cached" else 202
@@ -125,8 +130,11 @@ def get_job(job_id: str) -> ResponseReturnValue:
 
 def job_answer(job_id: str, self_link: str, *, light: bool) -> Response | None:
     """The job as JSON with its ETag, or 304 for a client that holds the current version;
-    None for an unknown job. The light view leaves the result out."""
+    None for an unknown job, or one the request may not see. The light view leaves the
+    result out."""
     jobs = services().jobs
+    if not may_read(job_id, jobs.owner(job_id)):
+        return None
     version = jobs.version(job_id)
     if version is None:
         return None
@@ -160,10 +168,10 @@ def cancel_job(job_id: str) -> ResponseReturnValue:
     A queued job never runs; a running one stops at its next batch.
     """
     jobs = services().jobs
-    if jobs.get(job_id) is None:
+    if not owns(jobs.owner(job_id)):
         return _unknown(job_id)
     cancelled = jobs.end(job_id, JobStatus.CANCELLED)
-    job = jobs.get(job_id)
+    job = jobs.get(job_id, with_result=False)
     if job is None:
         return _unknown(job_id)
     if not cancelled:

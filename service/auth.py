@@ -52,21 +52,12 @@ def current_key() -> ApiKey | None:
     return found
 
 
-def authenticate(*, submitting: bool = False) -> ApiKey | None:
-    """The request's key, or AuthError: a bad key (401), none where one is required (401),
-    or, for a submission, a key over its monthly quota (403)."""
+def authenticate() -> ApiKey | None:
+    """The request's key, or AuthError: a bad key (401), or none where one is required
+    (401). Quotas are checked when a request's characters are reserved (submission)."""
     record = current_key()
     if g.api_key_refused:
         raise AuthError(401, "invalid_api_key", "this API key is not valid or has been revoked")
     if record is None and services().settings.require_api_key:
         raise AuthError(401, "api_key_required", "send an API key: Authorization: Bearer <key>")
-    if submitting and record is not None:
-        store = KeyStore(services().queue)
-        if store.over_quota(record):
-            raise AuthError(
-                403,
-                "quota_exceeded",
-                f"the key '{record.name}' has used {store.usage(record.id):,} of its "
-                f"{record.chars_per_month:,} characters this month",
-            )
     return record

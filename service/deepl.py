@@ -24,8 +24,10 @@ from werkzeug.exceptions import HTTPException
 
 from service.auth import current_key
 from service.context import services
+from service.downloads import attachment
 from service.errors import PROTOCOL_SHAPES, Refusal
 from service.openapi import documented, responses
+from service.ownership import KEY_OWNER, new_owner, owns
 from service.schemas import (
     DlDocumentHandle,
     DlDocumentKey,
@@ -39,11 +41,11 @@ from service.schemas import (
     DlTranslations,
     DlUsage,
 )
-from service.short import detected, translate_short
+from service.short import check_size, detected, translate_short
 from service.submission import ArticleRequest, submit
 from workers.errors import ArticleTooLargeError, InputError, VertaalError
 from workers.jobs.record import JobOptions, JobRecord, JobStatus
-from workers.operations.keys import KeyStore, article_chars
+from workers.operations.keys import KeyStore, QuotaExceededError
 from workers.pipeline.article import SourceFile
 from workers.pipeline.language import SOURCE
 from workers.pipeline.reading import is_supported, suffix_of
@@ -85,14 +87,16 @@ def http_error(error: HTTPException) -> Response:
 
 @bp.before_request
 def check_key() -> None:
-    """DeepL answers a bad or missing key with 403 and a used-up quota with 456."""
+    """DeepL answers a bad or missing key with 403."""
     record = current_key()
     if record is None and services().settings.require_api_key:
         raise Refusal(403, "Authorization failure: send a Vertaal API key as DeepL-Auth-Key")
-    if record is not None and request.endpoint in ("deepl.translate", "deepl.upload_document"):
-        store = KeyStore(services().queue)
-        if store.over_quota(record):
-            raise Refusal(456, f"Quota exceeded: {store.usage(record.id):,} characters used")
+
+
+@bp.errorhandler(QuotaExceededError)
+def quota_exceeded(error: QuotaExceededError) -> Response:
+    """DeepL's own status for a used-up quota."""
+    return _error(456, f"Quota exceeded: {error}")
 
 
 def _params() -> dict[str, Any]:
@@ -146,6 +150,7 @@ def translate() -> ResponseReturnValue:
         raise Refusal(400, "Parameter 'text' not specified.")
     if len(texts) > MAX_TEXTS:
         raise Refusal(413, f"Too many texts: at most {MAX_TEXTS} per request")
+    check_size(services(), texts)
     source = _languages(params)
     detected_language = SOURCE
     if source is None:
@@ -157,10 +162,9 @@ def translate() -> ResponseReturnValue:
                  for t in texts]  # fmt: skip
         body = DlTranslations(translations=items, vertaal_summary=None)
         return jsonify(body.model_dump(exclude_none=True))
-    key = current_key()
     done = translate_short(
         services(), texts, html=params.get("tag_handling") in ("html", "xml"), summary=summary,
-        api_key=key.id if key else None,
+        key=current_key(),
     )  # fmt: skip
     items = [
         DlTranslationItem(detected_source_language="NL", text=out, billed_characters=len(text))
@@ -191,22 +195,24 @@ def upload_document() -> ResponseReturnValue:
         raise Refusal(400, "Value for 'output_format' not supported: no conversions.")
     options = JobOptions(summary=_flag(params.get("vertaal_summary")), kind="document")
     article = ArticleRequest(SourceFile(name, upload.read()), options, name)
-    key = current_key()
     # Every upload is a document of its own (it has its own key), never joined to another.
-    job = submit(services(), article, api_key=key.id if key else None, unique=True).job
+    job = submit(services(), article, owner=new_owner().owner, key=current_key(), unique=True).job
     document_key = secrets.token_hex(32)
     services().jobs.lock(job.id, document_key)
     return jsonify(DlDocumentHandle(document_id=job.id, document_key=document_key).model_dump())
 
 
 def _document(document_id: str) -> JobRecord:
-    """The document's job, if the request holds its key; else DeepL's 404."""
-    key = str(_params().get("document_key") or "")
-    job = services().jobs.get(document_id)
+    """The document's job, if the request holds its document key, and, for a document sent
+    with an API key, that key too; else DeepL's 404."""
+    document_key = str(_params().get("document_key") or "")
+    jobs = services().jobs
+    job = jobs.get(document_id)
     if (
         job is None
         or job.options.kind != "document"
-        or not services().jobs.unlocks(document_id, key)
+        or not jobs.unlocks(document_id, document_key)
+        or (job.owner is not None and job.owner.startswith(KEY_OWNER) and not owns(job.owner))
     ):
         raise Refusal(404, "Document not found")
     return job
@@ -232,7 +238,7 @@ def document_status(document_id: str) -> ResponseReturnValue:
 def _status(job: JobRecord) -> DlDocumentStatus:
     if job.status is JobStatus.DONE:
         return DlDocumentStatus(
-            document_id=job.id, status="done", billed_characters=article_chars(job),
+            document_id=job.id, status="done", billed_characters=_billed(job),
             vertaal_summary=job.result.summary if job.result and job.options.summary else None,
         )  # fmt: skip
     if job.status in (JobStatus.FAILED, JobStatus.CANCELLED):
@@ -243,6 +249,10 @@ def _status(job: JobRecord) -> DlDocumentStatus:
     return DlDocumentStatus(
         document_id=job.id, status="translating", seconds_remaining=_remaining(job)
     )
+
+
+def _billed(job: JobRecord) -> int:
+    return job.result.characters() if job.result else 0
 
 
 def _remaining(job: JobRecord) -> int | None:
@@ -269,15 +279,13 @@ def document_result(document_id: str) -> ResponseReturnValue:
     job = _document(document_id)
     if not job.status.finished:
         raise Refusal(503, "Document translation is not done yet")
-    found = services().jobs.get_file(document_id)
+    jobs = services().jobs
+    found = jobs.get_file(document_id)
     if found is None:
         raise Refusal(404, "Document not found")
-    services().jobs.drop_file(document_id)
-    data, media_type = found
-    # A plain response, not send_file's pass-through stream: the document is in memory,
-    # and spectree reads a response's body.
-    response = Response(data, mimetype=media_type)
-    response.headers.set("Content-Disposition", "attachment", filename=job.filename or "file")
+    response = attachment(found.data, found.media_type, job.filename or "file")
+    # Dropped once downloaded, as DeepL does: only after the answer is built.
+    jobs.drop_file(document_id)
     return response
 
 

@@ -15,7 +15,7 @@ from flask.json.provider import DefaultJSONProvider
 from kombu.exceptions import OperationalError
 from werkzeug.exceptions import HTTPException
 
-from workers.connections import RedisUnavailable
+from workers.connections import RedisUnavailable, redis_location
 from workers.errors import VertaalError
 
 log = logging.getLogger(__name__)
@@ -78,7 +78,8 @@ RETRY_AFTER = "5"
 def register(app: Flask) -> None:
     @app.errorhandler(VertaalError)
     def vertaal_error(error: VertaalError) -> Response:
-        return error_response(error.http_status, error.code, str(error))
+        headers = {"Retry-After": RETRY_AFTER} if error.http_status == 503 else {}
+        return error_response(error.http_status, error.code, str(error), headers)
 
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException) -> Response:
@@ -107,10 +108,11 @@ def register(app: Flask) -> None:
     @app.errorhandler(redis.RedisError)
     def unavailable(error: Exception) -> Response:
         log.warning("service unavailable: %s", error)
+        where = redis_location(app.extensions["vertaal"].settings.redis_url)
         return error_response(
             503,
             "unavailable",
-            "the job queue (Redis) is not answering; try again shortly",
+            f"the job queue (Redis at {where}) is not answering; try again shortly",
             {"Retry-After": RETRY_AFTER},
         )
 

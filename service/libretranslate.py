@@ -10,19 +10,21 @@ take Vertaal's short path (`service/short.py`); files become document jobs. API 
 
 from __future__ import annotations
 
-import io
+import secrets
 import time
 from pathlib import PurePath
 from typing import Any
 
-from flask import Blueprint, Response, abort, jsonify, request, send_file, url_for
+from flask import Blueprint, Response, abort, jsonify, request, url_for
 from flask.typing import ResponseReturnValue
 from werkzeug.exceptions import HTTPException
 
 from service.auth import AuthError, authenticate
 from service.context import services
+from service.downloads import attachment
 from service.errors import PROTOCOL_SHAPES, Refusal
 from service.openapi import documented, responses
+from service.ownership import new_owner
 from service.schemas import (
     LtDetection,
     LtDetections,
@@ -141,7 +143,7 @@ def translate() -> ResponseReturnValue:
     `en`; `format` is `text` or `html` (markup kept). Answers `translatedText` (a list for a
     list), with `detectedLanguage` for `auto`.
     """
-    key = authenticate(submitting=True)
+    key = authenticate()
     params = _params()
     q = _require(params, "q")
     source, target = str(_require(params, "source")), str(_require(params, "target"))
@@ -170,9 +172,7 @@ def translate() -> ResponseReturnValue:
             )
         found = {"confidence": confidence, "language": language}
         body["detectedLanguage"] = [found] * len(texts) if isinstance(q, list) else found
-    done = translate_short(
-        services(), texts, html=text_format == "html", api_key=key.id if key else None
-    )
+    done = translate_short(services(), texts, html=text_format == "html", key=key)
     body["translatedText"] = done.texts if isinstance(q, list) else done.texts[0]
     if alternatives > 0:  # a beam's runner-up is not kept: no alternatives to offer
         body["alternatives"] = [[] for _ in texts] if isinstance(q, list) else []
@@ -188,7 +188,7 @@ def translate() -> ResponseReturnValue:
 )
 def detect_language() -> ResponseReturnValue:
     """Detect the language (LibreTranslate): Dutch or English, best first"""
-    authenticate(submitting=True)
+    authenticate()
     q = _require(_params(), "q")
     texts = [str(t) for t in (q if isinstance(q, list) else [q])]
     check_size(services(), texts)
@@ -242,7 +242,7 @@ def translate_file() -> ResponseReturnValue:
 
     Answers `translatedFileUrl`, where the translated file can be downloaded.
     """
-    key = authenticate(submitting=True)
+    key = authenticate()
     upload = request.files.get("file")
     for name in ("source", "target"):
         if not request.form.get(name):
@@ -256,7 +256,10 @@ def translate_file() -> ResponseReturnValue:
     article = ArticleRequest(
         SourceFile(name, upload.read()), JobOptions(summary=False, kind="document"), name
     )
-    job = submit(services(), article, api_key=key.id if key else None).job
+    job = submit(services(), article, owner=new_owner().owner, key=key, unique=True).job
+    # The download link is the file's capability: LibreTranslate clients fetch it as it is.
+    token = secrets.token_urlsafe(24)
+    services().jobs.lock(job.id, token)
     finished = _wait_for_end(job.id)
     if finished != JobStatus.DONE:
         error = services().jobs.get(job.id)
@@ -264,8 +267,9 @@ def translate_file() -> ResponseReturnValue:
         raise Refusal(503 if finished is None else 400, message)
     stem, suffix = PurePath(name).stem, suffix_of(name)
     url = url_for(
-        "libretranslate.download_file", filename=f"{job.id}.{stem}_{TARGET}{suffix}", _external=True
-    )
+        "libretranslate.download_file", filename=f"{job.id}.{token}.{stem}_{TARGET}{suffix}",
+        _external=True,
+    )  # fmt: skip
     return jsonify(LtFileTranslation(translatedFileUrl=url).model_dump())
 
 
@@ -282,10 +286,12 @@ def _wait_for_end(job_id: str) -> JobStatus | None:
 
 @bp.get("/download_file/<filename>")
 def download_file(filename: str) -> ResponseReturnValue:
-    """A translated file (LibreTranslate's `translatedFileUrl`)."""
-    job_id, _, shown = filename.partition(".")
-    found = services().jobs.get_file(job_id) if shown else None
+    """A translated file (LibreTranslate's `translatedFileUrl`): its link holds the file's
+    own token, which is what opens it."""
+    job_id, _, rest = filename.partition(".")
+    token, _, shown = rest.partition(".")
+    jobs = services().jobs
+    found = jobs.get_file(job_id) if shown and jobs.unlocks(job_id, token) else None
     if found is None:
         abort(404, "Invalid filename")
-    data, media_type = found
-    return send_file(io.BytesIO(data), mimetype=media_type, as_attachment=True, download_name=shown)
+    return attachment(found.data, found.media_type, shown)

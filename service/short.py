@@ -14,8 +14,8 @@ from dataclasses import dataclass
 from service.context import Services
 from workers import replies
 from workers.celery_app import send_texts
-from workers.errors import ArticleTooLargeError, VertaalError, error_from_code
-from workers.operations.keys import KeyStore
+from workers.errors import ArticleTooLargeError, UndecodableError, VertaalError, error_from_code
+from workers.operations.keys import ApiKey, KeyStore
 from workers.pipeline.language import detect
 from workers.pipeline.splitting import needs_model
 
@@ -38,7 +38,16 @@ class ShortResult:
 
 
 def check_size(services: Services, texts: list[str]) -> int:
-    """The characters of all the texts; TooLongError above the limit."""
+    """The characters of all the texts; TooLongError above the limit, UndecodableError for a
+    text that is not valid Unicode (JSON can carry a lone UTF-16 surrogate)."""
+    for number, text in enumerate(texts, 1):
+        try:
+            text.encode()
+        except UnicodeEncodeError as error:
+            raise UndecodableError(
+                f"text {number} holds an unpaired UTF-16 surrogate at character {error.start}; "
+                "send valid Unicode"
+            ) from None
     size = sum(len(text) for text in texts)
     limit = services.settings.short_max_chars
     if size > limit:
@@ -58,11 +67,25 @@ def translate_short(
     *,
     html: bool,
     summary: bool = False,
-    api_key: str | None = None,
+    key: ApiKey | None = None,
 ) -> ShortResult:
+    """The texts translated by a worker while the request waits. With a key, their size is
+    reserved against its quota first (QuotaExceededError when it does not fit), and given
+    back if no translation comes."""
     size = check_size(services, texts)
     if not any(needs_model(text) for text in texts) and not summary:
         return ShortResult(list(texts), None)  # nothing to translate: no round trip
+    keys = KeyStore(services.queue)
+    reservation = keys.reserve(key, size) if key is not None else None
+    try:
+        return _answered(services, texts, html=html, summary=summary)
+    except BaseException:
+        if reservation is not None:
+            keys.release(reservation)
+        raise
+
+
+def _answered(services: Services, texts: list[str], *, html: bool, summary: bool) -> ShortResult:
     wait = services.settings.short_wait
     reply_to = replies.new_reply_to()
     send_texts(services.celery, reply_to, texts, html=html, summary=summary, wait=wait)
@@ -77,6 +100,4 @@ def translate_short(
         services.metrics.count("vertaal_short_requests", outcome="failed")
         raise error_from_code(answer["error"]["code"], answer["error"]["message"])
     services.metrics.count("vertaal_short_requests", outcome="answered")
-    if api_key:
-        KeyStore(services.queue).add_usage(api_key, size)
     return ShortResult(list(answer["texts"]), answer.get("summary"))

@@ -18,15 +18,21 @@ from werkzeug.exceptions import BadRequest, UnsupportedMediaType
 from service.context import Services
 from service.errors import QueueFull, ServiceUnavailable
 from service.schemas import JobForm, JobRequest
-from workers.cache import article_key, content_digest, dedupe_key, published_signature
+from workers.cache import (
+    CacheUnavailableError,
+    article_key,
+    content_digest,
+    dedupe_key,
+    published_signature,
+)
 from workers.celery_app import send_job
-from workers.connections import RedisUnavailable
 from workers.errors import ArticleTooLargeError, EmptyArticleError, UndecodableError
 from workers.jobs.record import JobOptions, JobRecord, JobStatus
-from workers.operations.logs import job_id_var
+from workers.operations.keys import ApiKey, KeyStore, Reservation
+from workers.operations.logs import job_id_var, request_id_var
 from workers.operations.webhooks import CallbackRefusedError, resolve_callback
-from workers.pipeline.article import SourceFile
-from workers.pipeline.screening import screen_article
+from workers.pipeline.article import Result, SourceFile
+from workers.pipeline.screening import billable_chars, screen_article
 
 log = logging.getLogger(__name__)
 
@@ -130,19 +136,56 @@ def parse_request(request: Request, limit: int) -> ArticleRequest:
 
 
 def submit(
-    services: Services, article: ArticleRequest, *, api_key: str | None = None, unique: bool = False
+    services: Services,
+    article: ArticleRequest,
+    *,
+    owner: str,
+    key: ApiKey | None = None,
+    unique: bool = False,
 ) -> Submission:
-    """A job for this article: done at once from the cache, an identical active job, or new.
-    Only bounded, linear checks run here; the worker reads, cleans and splits the article."""
+    """A job for this article: done at once from the cache, an identical active job of the
+    same owner, or new. Only bounded, linear checks run here; the worker reads, cleans and
+    splits the article. With a key, the article's size is reserved against its quota first
+    (QuotaExceededError when it does not fit) and settled when the job ends."""
     screen_article(article.source, check_language=article.options.check_language)
     if article.callback_url:
-        _check_callback(services, article.callback_url, api_key)
+        _check_callback(services, article.callback_url, key)
     _refuse_when_full(services)
+    reservation = None
+    if key is not None:
+        reservation = KeyStore(services.queue).reserve(key, billable_chars(article.source))
+    try:
+        submission = _queue(services, article, owner, key, reservation, unique)
+    except BaseException:
+        _release(services, reservation)
+        raise
+    if submission.outcome == "existing":
+        _release(services, reservation)  # the job it joined holds its own
+    return _counted(services, submission)
+
+
+def _release(services: Services, reservation: Reservation | None) -> None:
+    if reservation is not None:
+        KeyStore(services.queue).release(reservation)
+
+
+def _queue(
+    services: Services,
+    article: ArticleRequest,
+    owner: str,
+    key: ApiKey | None,
+    reservation: Reservation | None,
+    unique: bool,
+) -> Submission:
     jobs = services.jobs
-    owner: dict[str, Any] = {"api_key": api_key, "callback_url": article.callback_url}
-    # A job of its own, never joined (a DeepL document has its own key): its dedupe key is
-    # one no other job can have.
-    joinable = {**owner, "unique": uuid.uuid4().hex} if unique else owner
+    recorded: dict[str, Any] = {
+        "api_key": key.id if key else None,
+        "owner": owner,
+        "callback_url": article.callback_url,
+        "reserved": reservation.chars if reservation else 0,
+        "reserved_month": reservation.month if reservation else None,
+        "request_id": request_id_var.get(),
+    }
     content = content_digest(article.source)
     cached_key = (
         _cached_result_key(services, article, content)
@@ -152,37 +195,44 @@ def submit(
     if cached_key is not None:
         job = jobs.create(
             article.source, article.options, filename=article.filename, keep_input=False,
-            **owner,
+            **recorded,
         )  # fmt: skip
-        result = services.results.get(cached_key)
+        result = _cached(services, cached_key)
         if result is not None and jobs.end(
             job.id, JobStatus.DONE, result=result, result_key=cached_key
         ):
             done = jobs.get(job.id)
             assert done is not None
-            return _counted(services, Submission(done, "cached"))
+            return Submission(done, "cached")
         jobs.delete(job.id)  # evicted between the two reads: translate it after all
 
-    # One job per identical article and options, and per key and callback: each key is
-    # charged for its own translations, and each callback hears of its own job.
-    key = dedupe_key(content, article.options, joinable)
+    # One job per identical article and options, owner and callback: each owner sees (and
+    # is charged for) its own jobs, and each callback hears of its own. A job of its own,
+    # never joined (a DeepL document has its own key), gets a key no other job can have.
+    joinable = {"owner": owner, "callback_url": article.callback_url}
+    if unique:
+        joinable["unique"] = uuid.uuid4().hex
+    dedupe = dedupe_key(content, article.options, joinable)
+    # Recorded first, but invisible to workers until it has won its dedupe claim: a duplicate
+    # that loses is deleted before any worker could take it.
     job = jobs.create(
-        article.source, article.options, filename=article.filename, dedupe_key=key,
-        check_after=services.settings.lease_seconds, **owner,
+        article.source, article.options, filename=article.filename, dedupe_key=dedupe,
+        check_after=None, **recorded,
     )  # fmt: skip
-    existing_id = jobs.claim(key, job.id)
-    existing = jobs.get(existing_id) if existing_id else None
+    existing_id = jobs.claim(dedupe, job.id)
+    existing = jobs.get(existing_id, with_result=False) if existing_id else None
     if existing is not None:
         jobs.delete(job.id)
-        return _counted(services, Submission(existing, "existing"))
+        return Submission(existing, "existing")
     try:
         assert job.delivery is not None
+        jobs.enqueue(job.id, services.settings.lease_seconds)
         send_job(services.celery, job.id, job.delivery)
     except Exception as error:  # kombu wraps connection failures in several types
         jobs.delete(job.id)
-        jobs.release(key, job.id)
+        jobs.release(dedupe, job.id)
         raise ServiceUnavailable(str(error)) from error
-    return _counted(services, Submission(job, "created"))
+    return Submission(job, "created")
 
 
 def _counted(services: Services, submission: Submission) -> Submission:
@@ -192,9 +242,9 @@ def _counted(services: Services, submission: Submission) -> Submission:
     return submission
 
 
-def _check_callback(services: Services, url: str, api_key: str | None) -> None:
+def _check_callback(services: Services, url: str, key: ApiKey | None) -> None:
     """A callback must reach a public address (or an allowed one), and be signable."""
-    if api_key is None and not services.settings.webhook_secret:
+    if key is None and not services.settings.webhook_secret:
         raise CallbackRefusedError(
             "a callback_url needs an API key (whose webhook secret signs the callback) or "
             "VERTAAL_WEBHOOK_SECRET on the server"
@@ -212,6 +262,13 @@ def _refuse_when_full(services: Services) -> None:
         )
 
 
+def _cached(services: Services, key: str) -> Result | None:
+    try:
+        return services.results.get(key)
+    except CacheUnavailableError:
+        return None
+
+
 def _cached_result_key(services: Services, article: ArticleRequest, content: str) -> str | None:
     """Where the cache holds this article's result, if the workers have said what they
     produce and it is there."""
@@ -221,7 +278,7 @@ def _cached_result_key(services: Services, article: ArticleRequest, content: str
     key = article_key(signature, content, article.options)
     try:
         found = services.results.has(key)
-    except RedisUnavailable:
+    except CacheUnavailableError:
         return None  # the cache is an optimisation: without it the job simply runs
     services.metrics.count(
         "vertaal_cache_lookups", level="article", result="hit" if found else "miss"

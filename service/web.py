@@ -6,10 +6,10 @@ static script that polls the job API; the job panel is rendered only here, on th
 
 from __future__ import annotations
 
-import io
 import json
 from dataclasses import dataclass
 from pathlib import PurePath
+from typing import NoReturn
 
 from flask import (
     Blueprint,
@@ -18,7 +18,6 @@ from flask import (
     redirect,
     render_template,
     request,
-    send_file,
     url_for,
 )
 from flask.typing import ResponseReturnValue
@@ -27,8 +26,11 @@ from pydantic import ValidationError
 from werkzeug.exceptions import HTTPException
 
 from service.api import job_answer
+from service.auth import current_key
 from service.context import services
+from service.downloads import attachment
 from service.errors import ServiceUnavailable, error_response
+from service.ownership import may_read, new_owner, owns
 from service.schemas import JobForm
 from service.submission import form_fields, parse_form, submit
 from workers.connections import RedisUnavailable
@@ -100,7 +102,7 @@ def submit_form() -> ResponseReturnValue:
     state = _state_from_request()
     try:
         article = parse_form(request, services().settings.max_text_bytes)
-        job = submit(services(), article).job
+        job = submit(services(), article, owner=new_owner().owner, key=current_key()).job
     except VertaalError as error:
         state.error = FRIENDLY.get(error.code, "")
         state.detail = str(error)
@@ -115,10 +117,16 @@ def submit_form() -> ResponseReturnValue:
     return redirect(url_for("web.job_page", job_id=job.id), 303)
 
 
+def _not_found(job_id: str) -> NoReturn:
+    abort(404, f"There is no job {job_id}: the link is wrong, the job has expired, or it was "
+               "sent from another browser.")  # fmt: skip
+
+
 def _job_or_404(job_id: str) -> JobRecord:
-    job = services().jobs.get(job_id)
+    jobs = services().jobs
+    job = jobs.get(job_id) if may_read(job_id, jobs.owner(job_id)) else None
     if job is None:
-        abort(404, f"There is no job {job_id}: the link is wrong, or the job has expired.")
+        _not_found(job_id)
     if job.result_gone:
         abort(410, "This job finished, but its result has since been dropped from the cache. "
                    "Translate the article again.")  # fmt: skip
@@ -132,14 +140,14 @@ def job_page(job_id: str) -> ResponseReturnValue:
 
 @bp.get("/jobs/<job_id>/status.json")
 def job_status(job_id: str) -> ResponseReturnValue:
-    """What the job page polls: the job as the API shows it (with its ETag), without an API
-    key (the page holds the job's unguessable id, as its link does)."""
+    """What the job page polls: the job as the API shows it (with its ETag), to the browser
+    that sent it (its session holds the job's capability)."""
     link = url_for("web.job_status", job_id=job_id)
     status = services().jobs.status(job_id)
     # Light while the job runs (polled every second); whole once, when it has ended.
     answer = job_answer(job_id, link, light=status is None or not status.finished)
     if answer is None:
-        abort(404, f"There is no job {job_id}: the link is wrong, or the job has expired.")
+        _not_found(job_id)
     return answer
 
 
@@ -151,7 +159,8 @@ def job_panel(job_id: str) -> ResponseReturnValue:
 
 @bp.post("/jobs/<job_id>/cancel")
 def cancel(job_id: str) -> ResponseReturnValue:
-    _job_or_404(job_id)
+    if not owns(services().jobs.owner(job_id)):
+        _not_found(job_id)
     services().jobs.end(job_id, JobStatus.CANCELLED)
     return redirect(url_for("web.job_page", job_id=job_id), 303)
 
@@ -162,13 +171,7 @@ def _stem(job: JobRecord) -> str:
 
 
 def _download(job: JobRecord, body: str, suffix: str, mimetype: str) -> Response:
-    # send_file encodes any file name safely into Content-Disposition.
-    return send_file(
-        io.BytesIO(body.encode()),
-        mimetype=mimetype,
-        as_attachment=True,
-        download_name=_stem(job) + suffix,
-    )
+    return attachment(body.encode(), f"{mimetype}; charset=utf-8", _stem(job) + suffix)
 
 
 def _result_or_404(job_id: str) -> tuple[JobRecord, Result]:

@@ -201,6 +201,23 @@ def client(app: Flask) -> FlaskClient:
     return app.test_client()
 
 
+def browser_owner(client: FlaskClient) -> str:
+    """The owner a job made in the store must record to be this test client's (a browser's
+    anonymous session), as if it had submitted the job itself."""
+    from service.ownership import SESSION_FIELD, anonymous_owner
+
+    with client.session_transaction() as session:
+        token = session.setdefault(SESSION_FIELD, "test-" + os.urandom(12).hex())
+    return anonymous_owner(token)
+
+
+def user_of(app: Flask) -> FlaskClient:
+    """The one client (one cookie jar: one sender) a test uses for `app`, wherever it is
+    asked for; a job sent without a key is readable only by the session that sent it."""
+    found: FlaskClient = app.extensions.setdefault("tests.user", app.test_client())
+    return found
+
+
 def run_queued_job(job_id: str, settings: Settings) -> None:
     """Run a job here, as a worker would with the job's current message."""
     from workers.jobs.store import job_store

@@ -13,13 +13,15 @@ import json
 import logging
 import unicodedata
 import zlib
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import asdict
 from typing import Any
 
 import redis
 
 from workers.connections import RedisUnavailable
+from workers.errors import VertaalError
 from workers.jobs.record import JobOptions
 from workers.operations.metrics import MetricsRecorder
 from workers.pipeline.article import Result, SourceFile
@@ -94,27 +96,53 @@ def published_signature(client: redis.Redis) -> dict[str, Any] | None:
     return json.loads(data) if data else None
 
 
+class CacheUnavailableError(VertaalError):
+    """The cache's Redis does not answer: named as such, never mistaken for the job queue."""
+
+    code = "cache_unavailable"
+    http_status = 503
+
+
+def _where(client: redis.Redis) -> str:
+    kwargs = client.connection_pool.connection_kwargs
+    return f"{kwargs.get('host', 'localhost')}:{kwargs.get('port', 6379)}"
+
+
+@contextmanager
+def _answering(client: redis.Redis) -> Iterator[None]:
+    try:
+        yield
+    except RedisUnavailable as error:
+        raise CacheUnavailableError(
+            f"the result cache (Redis at {_where(client)}) is not answering; try again shortly"
+        ) from error
+
+
 class ResultCache:
-    """Whole-article results."""
+    """Whole-article results. A cache that does not answer raises CacheUnavailableError."""
 
     def __init__(self, client: redis.Redis, ttl: int) -> None:
         self.redis = client
         self.ttl = ttl
 
     def get(self, key: str) -> Result | None:
-        data = self.redis.get(key)
+        with _answering(self.redis):
+            data = self.redis.get(key)
         return Result.from_dict(json.loads(zlib.decompress(data))) if data else None
 
     def put(self, key: str, result: Result) -> bool:
         """Store `result` unless the key holds one already; True if this call stored it."""
         packed = zlib.compress(json.dumps(result.to_dict(), ensure_ascii=False).encode())
-        return bool(self.redis.set(key, packed, ex=self.ttl, nx=True))
+        with _answering(self.redis):
+            return bool(self.redis.set(key, packed, ex=self.ttl, nx=True))
 
     def has(self, key: str) -> bool:
-        return bool(self.redis.exists(key))
+        with _answering(self.redis):
+            return bool(self.redis.exists(key))
 
     def delete(self, key: str) -> None:
-        self.redis.delete(key)
+        with _answering(self.redis):
+            self.redis.delete(key)
 
 
 class SentenceCache:
@@ -164,8 +192,12 @@ class SentenceCache:
         self.pending.update(translations)
 
     def flush(self) -> None:
-        with self.redis.pipeline(transaction=False) as pipe:
-            for sentence, translation in self.pending.items():
-                pipe.set(self._key(sentence), translation, ex=self.ttl)
-            pipe.execute()
+        """Store what this job translated; a cache that cannot take it loses only speed."""
+        try:
+            with self.redis.pipeline(transaction=False) as pipe:
+                for sentence, translation in self.pending.items():
+                    pipe.set(self._key(sentence), translation, ex=self.ttl)
+                pipe.execute()
+        except redis.RedisError as error:
+            log.warning("%d sentences not cached: %s", len(self.pending), error)
         self.pending.clear()

@@ -49,9 +49,12 @@ def test_up_starts_redis_worker_and_web_and_stops_them(
     try:
         wait_for(ready, 180, "the stack to be ready")  # three workers start on two cores
         job = httpx.post(f"{base}/api/v1/jobs", json={"text": unique_article(4, seed=30)}).json()
+        mine = {"X-Job-Token": job["token"]}  # sent without a key: the token reads it
         final = wait_for(
             lambda: (
-                (body := httpx.get(base + job["links"]["self"]).json())["status"] == "done" and body
+                (body := httpx.get(base + job["links"]["self"], headers=mine).json())["status"]
+                == "done"
+                and body
             ),
             90,
             "the job",

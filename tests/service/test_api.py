@@ -19,6 +19,7 @@ from service import create_app
 from tests.conftest import ARTICLES, TinyModels, run_queued_job, settings_for
 from tests.processes import RedisServer, Worker, free_port, wait_for
 from workers.cache import RESULT_PREFIX, SENTENCE_PREFIX
+from workers.jobs.leases import Leases
 from workers.settings import Settings
 
 TOPICS = ["de dijken", "het onderwijs", "de zorg", "het klimaat", "de woningmarkt", "de NAVO"]
@@ -46,11 +47,14 @@ def job_response_is_valid(client: FlaskClient, body: dict[str, Any]) -> None:
 
 
 def poll(client: FlaskClient, job_id: str, timeout: float = 90) -> list[dict[str, Any]]:
-    """Every state seen until the job ends."""
+    """Every state seen until the job ends; none when the client may not see the job."""
     seen: list[dict[str, Any]] = []
 
     def ended() -> bool:
-        seen.append(client.get(f"/api/v1/jobs/{job_id}").get_json())
+        answer = client.get(f"/api/v1/jobs/{job_id}")
+        if answer.status_code == 404:
+            return True
+        seen.append(answer.get_json())
         return seen[-1]["status"] in ("done", "failed", "cancelled")
 
     wait_for(ended, timeout, f"job {job_id} to end")
@@ -119,11 +123,15 @@ def test_resubmission_is_answered_from_the_cache(
 
 
 def test_identical_concurrent_submissions_share_one_job(app: Flask, live_worker: Worker) -> None:
+    """One sender's identical submissions share one job; another sender's never joins it."""
     text = unique_article(9, seed=2)
+    first = app.test_client().post("/api/v1/jobs", json={"text": unique_article(2, seed=3)})
+    sender = {"X-Job-Token": first.get_json()["token"]}
     ids: list[str] = []
 
     def submit() -> None:
-        ids.append(app.test_client().post("/api/v1/jobs", json={"text": text}).get_json()["id"])
+        answer = app.test_client().post("/api/v1/jobs", json={"text": text}, headers=sender)
+        ids.append(answer.get_json()["id"])
 
     threads = [threading.Thread(target=submit) for _ in range(8)]
     for thread in threads:
@@ -131,7 +139,12 @@ def test_identical_concurrent_submissions_share_one_job(app: Flask, live_worker:
     for thread in threads:
         thread.join()
     assert len(ids) == 8 and len(set(ids)) == 1
-    assert poll(app.test_client(), ids[0])[-1]["status"] == "done"
+    other = app.test_client().post("/api/v1/jobs", json={"text": text}).get_json()["id"]
+    assert other != ids[0], "another sender's identical text is a job of its own"
+    assert poll(app.test_client(), ids[0]) == [], "nor can it read the first"
+    reader = app.test_client()
+    reader.environ_base["HTTP_X_JOB_TOKEN"] = sender["X-Job-Token"]
+    assert poll(reader, ids[0])[-1]["status"] == "done"
 
 
 def test_cancel_a_running_job(
@@ -462,8 +475,9 @@ def test_identical_text_never_joins_a_job_whose_worker_died(redis_db: str) -> No
     store = redis.Redis.from_url(redis_db)
     delivery = store.hget(f"vertaal:job:{first}", "delivery").decode()
     jobs = create_app({"redis_url": redis_db}).extensions["vertaal"].jobs
-    assert jobs.start(first, delivery, "gone", lease=0.001, cap=3).outcome == "running"
-    wait_for(lambda: jobs.due() == [first], 5, "the lease to lapse")
+    assert Leases(jobs).start(first, delivery, "gone", lease=0.001, cap=3).outcome == "running"
+    due = ["vertaal:leases"], [10]
+    wait_for(lambda: jobs.scripts.run("DUE", *due) == [first.encode()], 5, "the lease to lapse")
     assert client.post("/api/v1/jobs", json=text).get_json()["id"] != first
 
 

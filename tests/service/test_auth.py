@@ -9,7 +9,7 @@ from flask.testing import FlaskClient
 from cli.main import main
 from service import create_app
 from tests.conftest import TinyModels
-from tests.processes import Worker
+from tests.processes import Worker, wait_for
 from tests.service.test_api import poll, unique_article
 
 
@@ -35,7 +35,7 @@ def test_a_keys_life_cycle(redis_url: str, tiny_models: TinyModels, live_worker:
     client: FlaskClient = create_app(
         {"redis_url": redis_url, "require_api_key": True}
     ).test_client()
-    key_id, key = create_key(redis_url, "--chars-per-month", "200")
+    key_id, key = create_key(redis_url, "--chars-per-month", "600")
     assert key not in vertaal_keys(redis_url, "list"), "a key is shown once, then only its id"
     assert key_id in vertaal_keys(redis_url, "list")
     from workers.connections import redis_client
@@ -53,12 +53,19 @@ def test_a_keys_life_cycle(redis_url: str, tiny_models: TinyModels, live_worker:
 
     accepted = client.post("/api/v1/jobs", json=text, headers=bearer(key))
     assert accepted.status_code == 202
+    assert "token" not in accepted.get_json(), "a key's job is read with the key"
+    reserved = client.get("/api/v1/usage", headers=bearer(key)).get_json()["characters"]
+    assert reserved == len(text["text"]), "the submitted size is held at once"
     done = poll_with_key(client, accepted.get_json()["id"], key)
     chars = len(done["result"]["source"]["title"] or "") + sum(
         len(s) for p in done["result"]["source"]["paragraphs"] for s in p
     )
+    wait_for(
+        lambda: client.get("/api/v1/usage", headers=bearer(key)).get_json()["characters"] == chars,
+        30, "the reservation to be settled to what was translated",
+    )  # fmt: skip
     usage = client.get("/api/v1/usage", headers=bearer(key)).get_json()
-    assert usage["characters"] == chars > 200 and usage["character_limit"] == 200
+    assert usage["characters"] == chars <= 600 and usage["character_limit"] == 600
     assert usage["key"] == key_id and usage["name"] == "newsroom"
 
     over = client.post(
@@ -66,7 +73,8 @@ def test_a_keys_life_cycle(redis_url: str, tiny_models: TinyModels, live_worker:
     )
     assert over.status_code == 403
     assert over.get_json()["error"]["code"] == "quota_exceeded"
-    assert "of its 200 characters" in over.get_json()["error"]["message"]
+    assert f"{600 - chars:,} of its 600 characters left" in over.get_json()["error"]["message"]
+    assert client.get("/api/v1/usage", headers=bearer(key)).get_json()["characters"] == chars
 
     vertaal_keys(redis_url, "revoke", key_id)
     revoked = client.get(f"/api/v1/jobs/{done['id']}", headers=bearer(key))

@@ -11,7 +11,6 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 from flask import Flask
 from playwright.sync_api import Browser, Page, expect, sync_playwright
@@ -71,8 +70,10 @@ def submit_text(page: Page, text: str) -> str:
     return page.url.rsplit("/", 1)[-1]
 
 
-def api_job(site: str, job_id: str) -> dict[str, Any]:
-    return httpx.get(f"{site}/api/v1/jobs/{job_id}").json()
+def api_job(page: Page, site: str, job_id: str) -> dict[str, Any]:
+    """The job as the API shows it to this browser (its session's cookie: the job is its)."""
+    answer: dict[str, Any] = page.request.get(f"{site}/api/v1/jobs/{job_id}").json()
+    return answer
 
 
 def test_pasted_article_shows_live_progress_then_the_result(page: Page, site: str) -> None:
@@ -90,7 +91,7 @@ def test_pasted_article_shows_live_progress_then_the_result(page: Page, site: st
     assert len(seen - {0}) >= 1, f"progress moved while the page stayed: {sorted(seen)}"
     assert page.url.endswith(f"/jobs/{job_id}"), "no reload, no navigation"
 
-    result = api_job(site, job_id)["result"]
+    result = api_job(page, site, job_id)["result"]
     expect(page.get_by_test_id("translation-paragraph")).to_have_count(
         len(result["source"]["paragraphs"])
     )
@@ -135,7 +136,7 @@ def test_dutch_english_toggle_copy_and_downloads(page: Page, site: str) -> None:
     with page.expect_download() as data:
         page.get_by_test_id("download-json").click()
     saved = json.loads(Path(data.value.path()).read_text())
-    assert saved == api_job(site, job_id)["result"]
+    assert saved == api_job(page, site, job_id)["result"]
 
 
 def test_script_injected_through_an_article_runs_nothing(page: Page, site: str) -> None:
@@ -182,7 +183,7 @@ def test_counter_cancel_and_recent_jobs(page: Page, site: str) -> None:
     expect(page.get_by_test_id("progress-text")).to_contain_text("sentences", timeout=60_000)
     page.get_by_test_id("cancel").click()
     expect(page.get_by_test_id("job-cancelled")).to_be_visible()
-    assert api_job(site, job_id)["status"] == "cancelled"
+    assert api_job(page, site, job_id)["status"] == "cancelled"
 
     page.goto("/")
     recent = page.get_by_test_id("recent-jobs").locator("a")
@@ -198,7 +199,7 @@ def test_unticking_the_summary_box_gives_no_summary(page: Page, site: str) -> No
     page.wait_for_url("**/jobs/*")
     expect(page.get_by_test_id("translation-paragraph").first).to_be_visible(timeout=90_000)
     expect(page.get_by_test_id("summary")).to_have_count(0)
-    assert api_job(site, page.url.rsplit("/", 1)[-1])["result"]["summary"] is None
+    assert api_job(page, site, page.url.rsplit("/", 1)[-1])["result"]["summary"] is None
 
 
 def test_api_reference_renders_from_this_app_alone(browser: Browser, site: str) -> None:

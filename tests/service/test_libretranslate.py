@@ -130,10 +130,10 @@ def test_keys_guard_the_protocol_and_count_what_it_translates(
 
         assert LibreTranslateAPI(base, api_key=key).translate(DUTCH, "nl", "en", timeout=60)
         assert KeyStore(redis_client(redis_url)).usage(key_id) == len(DUTCH)
-        LibreTranslateAPI(base, api_key=key).translate(DUTCH, "nl", "en", timeout=60)
         with pytest.raises(urllib.error.HTTPError) as over:  # 2 x 67 characters > 100
             LibreTranslateAPI(base, api_key=key).translate(DUTCH, "nl", "en")
         assert over.value.code == 403 and "100 characters" in said(over.value)
+        assert KeyStore(redis_client(redis_url)).usage(key_id) == len(DUTCH), "nothing held"
 
 
 def test_with_redis_gone_both_protocols_answer_503_in_their_own_shape() -> None:

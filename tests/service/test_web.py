@@ -10,7 +10,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from service import create_app
-from tests.conftest import ARTICLES, TinyModels, run_queued_job, settings_for
+from tests.conftest import ARTICLES, TinyModels, browser_owner, run_queued_job, settings_for
 from tests.processes import free_port
 from tests.service.test_api import unique_article
 from workers.engines.factory import load_engines
@@ -138,9 +138,12 @@ def finished(app: Flask, tiny_settings: Settings) -> tuple[FlaskClient, str, Res
     text = (ARTICLES / "nato-russia-council-dialogue.txt").read_text()
     result = translate_article(RawDocument(text), load_engines(tiny_settings), RunOptions())
     store = app.extensions["vertaal"].jobs
-    job = store.create(SourceFile.pasted(text), JobOptions(), filename=MARKUP_NAME)
+    client = app.test_client()
+    job = store.create(
+        SourceFile.pasted(text), JobOptions(), filename=MARKUP_NAME, owner=browser_owner(client)
+    )
     store.end(job.id, JobStatus.DONE, result=result)
-    return app.test_client(), job.id, result
+    return client, job.id, result
 
 
 def test_a_done_job_page_shows_everything(finished: tuple[FlaskClient, str, Result]) -> None:
@@ -173,7 +176,8 @@ def test_downloads(finished: tuple[FlaskClient, str, Result]) -> None:
 def test_failed_and_cancelled_job_pages(app: Flask) -> None:
     store = app.extensions["vertaal"].jobs
     client = app.test_client()
-    failed = store.create(SourceFile.pasted("Tekst."), JobOptions())
+    owner = browser_owner(client)
+    failed = store.create(SourceFile.pasted("Tekst."), JobOptions(), owner=owner)
     store.end(
         failed.id,
         JobStatus.FAILED,
@@ -183,7 +187,7 @@ def test_failed_and_cancelled_job_pages(app: Flask) -> None:
     assert 'data-testid="job-error"' in page and "the article took longer than 1800 s" in page
     assert client.get(f"/jobs/{failed.id}/translation.md").status_code == 404
 
-    cancelled = store.create(SourceFile.pasted("Tekst."), JobOptions())
+    cancelled = store.create(SourceFile.pasted("Tekst."), JobOptions(), owner=owner)
     client.post(f"/jobs/{cancelled.id}/cancel", data={"csrf_token": csrf_token(client)})
     assert 'data-testid="job-cancelled"' in client.get(f"/jobs/{cancelled.id}").get_data(
         as_text=True
@@ -194,7 +198,7 @@ def test_unknown_job_page_is_a_404_page_not_json(client: FlaskClient) -> None:
     response = client.get("/jobs/" + "f" * 32)
     assert response.status_code == 404
     assert response.mimetype == "text/html"
-    assert "the link is wrong, or the job has expired" in response.get_data(as_text=True)
+    assert "the link is wrong, the job has expired" in response.get_data(as_text=True)
 
 
 def test_pasted_text_downloads_under_one_name_with_the_cli_renderer(
@@ -204,11 +208,12 @@ def test_pasted_text_downloads_under_one_name_with_the_cli_renderer(
     result = translate_article(RawDocument(text), load_engines(tiny_settings), RunOptions())
     result = replace(result, translation=replace(result.translation, title=None))
     store = app.extensions["vertaal"].jobs
-    job = store.create(SourceFile.pasted(text), JobOptions())
+    client = app.test_client()
+    job = store.create(SourceFile.pasted(text), JobOptions(), owner=browser_owner(client))
     store.end(job.id, JobStatus.DONE, result=result)
-    markdown = app.test_client().get(f"/jobs/{job.id}/translation.md")
+    markdown = client.get(f"/jobs/{job.id}/translation.md")
     stem = f"vertaal-{job.id[:8]}"
-    assert markdown.headers["Content-Disposition"] == f"attachment; filename={stem}.en.md"
+    assert markdown.headers["Content-Disposition"] == f'attachment; filename="{stem}.en.md"'
     assert markdown.get_data(as_text=True) == result.to_markdown(stem)
     assert markdown.get_data(as_text=True).startswith(f"# {stem}\n")
 
@@ -223,9 +228,10 @@ def test_an_empty_summary_says_the_model_wrote_none(app: Flask) -> None:
         timings={},
     )
     store = app.extensions["vertaal"].jobs
-    job = store.create(SourceFile.pasted("Zin."), JobOptions())
+    client = app.test_client()
+    job = store.create(SourceFile.pasted("Zin."), JobOptions(), owner=browser_owner(client))
     store.end(job.id, JobStatus.DONE, result=result)
-    page = app.test_client().get(f"/jobs/{job.id}").get_data(as_text=True)
+    page = client.get(f"/jobs/{job.id}").get_data(as_text=True)
     assert 'data-testid="no-summary"' in page and NO_SUMMARY in page
     assert f"*{NO_SUMMARY}*" in result.to_markdown("x")
 
@@ -274,7 +280,7 @@ def test_an_html_page_with_its_markup_kept_through_the_api_and_the_form(
     assert 'data-testid="download-html"' in page
     download = client.get(f"/jobs/{ids[1]}/translation.html")
     assert download.status_code == 200 and download.mimetype == "text/html"
-    assert download.headers["Content-Disposition"] == "attachment; filename=dijken.en.html"
+    assert download.headers["Content-Disposition"] == 'attachment; filename="dijken.en.html"'
     assert tags(download.get_data(as_text=True), "html.parser") == tags(
         other.decode(), "html.parser"
     )

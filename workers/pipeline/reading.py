@@ -252,6 +252,11 @@ def _sample_docx(data: bytes, filename: str) -> str:
     return "\n\n".join(pieces)
 
 
+def docx_text_chars(data: bytes, filename: str) -> int:
+    """The characters of the body's text, in one streamed pass."""
+    return sum(len(text) for text in _docx_paragraphs(_open_docx(data, filename), filename))
+
+
 def check_docx(data: bytes, filename: str) -> None:
     """The bounds a .docx must keep before python-docx, which unpacks all of it, may open
     it: a streamed pass over the archive and its body."""

@@ -11,7 +11,13 @@ from workers.errors import EmptyArticleError
 from workers.pipeline.article import SourceFile
 from workers.pipeline.cleaning import drop_debris, normalize_text
 from workers.pipeline.language import check_dutch
-from workers.pipeline.reading import SAMPLE_CHARS, sample_text
+from workers.pipeline.reading import (
+    SAMPLE_CHARS,
+    TEXT_SUFFIXES,
+    docx_text_chars,
+    sample_text,
+    suffix_of,
+)
 from workers.pipeline.splitting import needs_model
 
 # py3langid takes about 5 ms per 1,000 characters, which is plenty to tell the language: an
@@ -34,3 +40,18 @@ def screen_article(source: SourceFile, *, check_language: bool) -> None:
 
 def _what(source: SourceFile) -> str:
     return "the submitted text" if source.name == SourceFile.PASTED else source.name
+
+
+def billable_chars(source: SourceFile) -> int:
+    """At least as many characters as the worker can translate (and bill) from `source`:
+    what a key reserves against its quota when the article is accepted. Exact for text and
+    Word files; an HTML page reserves its size in bytes, its text being fewer characters.
+    Linear in the file's size, as the rest of the screening."""
+    if source.text is not None:
+        return len(source.text)
+    suffix = suffix_of(source.name)
+    if suffix in TEXT_SUFFIXES:
+        return len(source.decoded())
+    if suffix == ".docx":
+        return docx_text_chars(source.data, source.name)
+    return len(source.data)
