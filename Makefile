@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: install system-deps test run lint bench bench-accept bench-short bench-load
+.PHONY: install system-deps test run lint docs bench bench-accept bench-short bench-load
 
 install: $(STAMP)
 
@@ -40,6 +40,11 @@ test: install system-deps lint
 run: install
 	$(BIN)/vertaal up
 
+# The generated parts of docs/ (settings, CLI and HTTP references) and .env.example's values,
+# written from the code; tests/test_docs.py fails when they are out of date.
+docs: install
+	$(BIN)/python -m docs.generate
+
 # Speed and memory of each engine against plain transformers; prints figures and ratios.
 bench: install
 	$(BIN)/python -m bench.run
@@ -62,6 +67,6 @@ bench-load: install .venv-load/bin/locust
 	.venv-load/bin/pip install --quiet "locust>=2.40"
 
 lint: install
-	$(BIN)/ruff check cli service workers tests bench
-	$(BIN)/ruff format --check cli service workers tests bench
+	$(BIN)/ruff check cli service workers tests bench docs
+	$(BIN)/ruff format --check cli service workers tests bench docs
 	$(BIN)/mypy

@@ -1,0 +1,1 @@
+"""The documentation pages, and `python -m docs.generate`, which writes their references."""
