@@ -11,9 +11,9 @@ allowed when they say nl and en). Vertaal adds one small syntax for inflected fo
 Endings in brackets right after the Dutch term (no space before them) are Dutch endings that
 also match; an ending that ends in -s or -n is a plural, and then the English gets the ending
 in its own brackets (`asielzoekers` → `asylum seekers`); other endings (diminutive -je,
-adjective -e) get the plain English term. A Dutch term that starts with a capital is a name:
-its genitive (`Poetins`, `Zelenski's`) also matches and becomes the English genitive
-(`Putin's`, `Zelensky's`).
+adjective -e) get the plain English term. A Dutch term that starts with a capital and has no
+endings is a name: its genitive (`Poetins`, `Zelenski's`) also matches and becomes the English
+genitive (`Putin's`, `Zelensky's`).
 
 A glossary's version is the SHA-256 of its entries, whatever their order: the same entries
 always give the same `digest`.
@@ -98,7 +98,7 @@ class Entry:
             plural = ending.endswith(("s", "n"))
             english = self.english + self.english_plural if plural else self.english
             found.setdefault((self.dutch + ending).lower(), Form(english, english))
-        if self.dutch[0].isupper():  # a name: Dutch genitives become the English one
+        if self.dutch[0].isupper() and not self.endings:  # a name: genitives become English ones
             marks = {"'s": "'s", "’s": "’s"}  # the source's apostrophe is kept
             if not self.dutch.lower().endswith(_SIBILANT_END):
                 marks["s"] = "'s"
