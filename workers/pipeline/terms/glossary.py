@@ -92,19 +92,19 @@ class Entry:
         return dutch, english
 
     def forms(self) -> dict[str, Form]:
-        """Every Dutch form this entry matches (lower-cased) and what each becomes."""
-        found = {self.dutch.lower(): Form(self.english, self.english)}
+        """Every Dutch form this entry matches (`folded`) and what each becomes."""
+        found = {folded(self.dutch): Form(self.english, self.english)}
         for ending in self.endings:
             plural = ending.endswith(("s", "n"))
             english = self.english + self.english_plural if plural else self.english
-            found.setdefault((self.dutch + ending).lower(), Form(english, english))
+            found.setdefault(folded(self.dutch + ending), Form(english, english))
         if self.dutch[0].isupper() and not self.endings:  # a name: genitives become English ones
             marks = {"'s": "'s", "’s": "’s"}  # the source's apostrophe is kept
             if not self.dutch.lower().endswith(_SIBILANT_END):
                 marks["s"] = "'s"
             for dutch, english in marks.items():
                 genitive = Form(self.english + english, self.english)
-                found.setdefault((self.dutch + dutch).lower(), genitive)
+                found.setdefault(folded(self.dutch + dutch), genitive)
         return found
 
 
@@ -173,14 +173,15 @@ class Glossary:
                 entry = Entry.parse(dutch, english)
             except ValueError as error:
                 raise GlossaryError(f"{where}: {error}") from None
-            for form in entry.forms():
+            forms = entry.forms()
+            for form in forms:
                 if form in taken:
                     first, other = taken[form]
                     raise GlossaryError(
                         f"{where}: {entry.dutch!r} matches {form!r}, as {first} "
                         f"({other.dutch!r}) does already; keep one of them"
                     )
-            taken.update((form, (where, entry)) for form in entry.forms())
+            taken.update((form, (where, entry)) for form in forms)
             entries.append(entry)
         return cls(name, tuple(entries))
 
@@ -199,7 +200,7 @@ class Glossary:
 
     @functools.cached_property
     def forms(self) -> dict[str, tuple[Entry, Form]]:
-        """Every Dutch form (lower-cased) with its entry; the first entry that has a form
+        """Every Dutch form (`folded`) with its entry; the first entry that has a form
         keeps it."""
         found: dict[str, tuple[Entry, Form]] = {}
         for entry in self.entries:
@@ -216,6 +217,12 @@ class Glossary:
 
     def __len__(self) -> int:
         return len(self.entries)
+
+
+def folded(text: str) -> str:
+    """`text` in lower case, one character for one (only `İ` lower-cases to two), so a
+    position in the folded text is the same position in the original."""
+    return text.replace("İ", "i").lower()
 
 
 def _clean_term(term: str, side: str) -> str:

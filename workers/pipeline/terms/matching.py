@@ -24,7 +24,7 @@ from dataclasses import dataclass
 
 import ahocorasick
 
-from workers.pipeline.terms.glossary import Form, Glossary
+from workers.pipeline.terms.glossary import Form, Glossary, folded
 
 # Matchers kept per process, by glossary digest: a job reuses its glossary for each article.
 _CACHED_MATCHERS = 8
@@ -70,7 +70,7 @@ class TermMatcher:
         """(start, end, form) of each term in `sentence`, leftmost-longest, not overlapping."""
         if not self.forms:
             return
-        lowered = _lowered(sentence)
+        lowered = folded(sentence)
         found = [
             (end + 1 - length, end + 1)
             for end, length in self.automaton.iter(lowered)
@@ -101,11 +101,6 @@ class TermMatcher:
             last = end
         pieces.append(sentence[last:])
         return EnforcedSentence(sentence, "".join(pieces), tuple(uses))
-
-
-def _lowered(text: str) -> str:
-    """`text` in lower case, one character for one (only `İ` lower-cases to two)."""
-    return text.replace("İ", "i").lower()
 
 
 def _is_word_char(char: str) -> bool:

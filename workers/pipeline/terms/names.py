@@ -53,4 +53,11 @@ def glossary_for(user: Glossary | None, *, names: bool = True) -> Glossary | Non
         return user
     if user is None:
         return builtin_names()
+    return _over_names(user)
+
+
+# A job's articles share one glossary: merging a large one takes a noticeable fraction of a
+# second, so the last few merged are kept.
+@functools.lru_cache(maxsize=8)
+def _over_names(user: Glossary) -> Glossary:
     return user.over(builtin_names())
