@@ -52,6 +52,17 @@ class ArticleTooLargeError(InputError):
     http_status = 413
 
 
+class GlossaryError(InputError):
+    """A glossary that cannot be used as given: the message names the line and the problem."""
+
+    code = "bad_glossary"
+
+
+class GlossaryTooLargeError(GlossaryError):
+    code = "glossary_too_large"
+    http_status = 413
+
+
 class JobFailedError(VertaalError):
     """A job for one article ended without a result (a timeout, a cancel, a crash)."""
 

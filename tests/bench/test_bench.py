@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from bench import run, summary_batches
+from bench import run, summary_batches, terms
 from bench.models import BenchModels, cache_root
 from tests.conftest import TinyModels
 
@@ -86,4 +86,13 @@ def test_short_text_benchmark_runs_both_set_ups_and_prints_the_summary_line(
         r"short_p50_ms=\d+ short_p99_ms=\d+ shared_p50_ms=\d+ shared_p99_ms=\d+ "
         r"p50_ratio=\d+\.\d",
         lines[-1],
+    )
+
+
+def test_terms_benchmark_times_building_and_matching(capsys: pytest.CaptureFixture[str]) -> None:
+    terms.main(["--entries", "50", "--repeat", "1"])
+    assert re.fullmatch(
+        r"entries=50 forms=\d+ build_ms=\d+ article_chars=\d+ sentences=\d+ match_ms=\d+ "
+        r"terms_found=[1-9]\d*",
+        capsys.readouterr().out.strip().splitlines()[-1],
     )

@@ -1,0 +1,1 @@
+"""Per-sentence checks of a translation: flags a reader without Dutch can act on."""

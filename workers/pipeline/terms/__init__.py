@@ -1,0 +1,1 @@
+"""Glossaries: Dutch terms rendered one fixed way in English, enforced on the source side."""
