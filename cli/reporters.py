@@ -39,7 +39,8 @@ class RichReporter:
 
 
 class LineReporter:
-    """One line per article as it ends: what a log of a long-running watch needs."""
+    """A line per article translated or failed, as it ends: what the log of a long-running
+    watch needs (articles skipped as current are only counted, and listed in the index)."""
 
     def __init__(self, console: Console) -> None:
         self.console = console
@@ -49,9 +50,10 @@ class LineReporter:
     def progress(self, article: ArticleFile, done: int, total: int, stage: str) -> None: ...
 
     def finished(self, article: ArticleFile, outcome: str, reason: str | None) -> None:
-        style = {"failed": "red", "translated": "green"}.get(outcome, "dim")
-        because = f": {reason}" if reason else ""
-        self.console.print(f"[{style}]{outcome}[/] {article.name}{because}", highlight=False)
+        if outcome == "failed":
+            self.console.print(f"[red]failed[/] {article.name}: {reason}", highlight=False)
+        elif outcome == "translated":
+            self.console.print(f"[green]translated[/] {article.name}", highlight=False)
 
 
 def show_refused(console: Console, refused: Sequence[tuple[Path, str]]) -> None:

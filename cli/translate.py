@@ -273,10 +273,10 @@ def translate(
             raise
         finally:
             index.close()
-    click.echo(summary_.line())
-    if notify:
-        from cli.notify import notify_summary
+        click.echo(summary_.line())
+        if notify:
+            from cli.notify import notify_summary
 
-        notify_summary(notify, summary_, settings.webhook_secret)
+            notify_summary(notify, summary_, settings.webhook_secret)
     if summary_.failed:
         sys.exit(EXIT_FAILED_ARTICLES)
