@@ -101,15 +101,21 @@ def job_statuses(redis_url: str) -> list[bytes]:
 
 
 @pytest.mark.slow
+@pytest.mark.parametrize("watch", [[], ["--watch"]], ids=["run", "watch"])
 def test_sigterm_with_server_cancels_the_jobs_it_sent(
-    app: Flask, live_worker: Worker, redis_url: str, tmp_path: Path, tiny_env: TinyModels
+    app: Flask,
+    live_worker: Worker,
+    redis_url: str,
+    tmp_path: Path,
+    tiny_env: TinyModels,
+    watch: list[str],
 ) -> None:
     folder, out = tmp_path / "in", tmp_path / "out"
     folder.mkdir()
     for number in range(30):
         (folder / f"article-{number:02}.txt").write_text(unique_article(24, seed=900 + number))
     with live_server(app) as url:
-        args = [str(folder), "--out", str(out), "--server", url, "--concurrency", "4"]
+        args = [str(folder), "--out", str(out), "--server", url, "--concurrency", "4", *watch]
         with in_background(args, tmp_path) as run:
             wait_for(lambda: translated_lines(out), 60, "the first article to be translated")
             assert run.stop(signal.SIGTERM) == 143, run.stderr.read_text()
