@@ -55,8 +55,8 @@ def new_run_id() -> str:
 
 def sentence_count(document: Mapping[str, Any]) -> int:
     """Sentences of the source in a result's JSON, its title counted as one."""
-    source = document["source"]
-    return (1 if source.get("title") else 0) + sum(len(p) for p in source["paragraphs"])
+    source = document.get("source") or {}
+    return (1 if source.get("title") else 0) + sum(len(p) for p in source.get("paragraphs", []))
 
 
 def flag_count(document: Mapping[str, Any]) -> int | None:

@@ -117,7 +117,9 @@ def _route(settings: Settings, options: TranslateOptions) -> tuple[Route, Callab
         markup=options.keep_html,
     )  # fmt: skip
 
-    def route(articles: Sequence[ArticleFile], reporter: BatchReporter, index: RunIndex) -> Any:
+    def route(
+        articles: Sequence[ArticleFile], reporter: BatchReporter, index: RunIndex
+    ) -> BatchSummary:
         if options.server:
             return translate_files(
                 articles, client.translate, reporter, identity=identity, force=options.force,

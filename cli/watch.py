@@ -97,17 +97,21 @@ def watch_folders(
     arrivals = Arrivals(settle)
     # Wake at least this often to see which files have settled (ms).
     tick = int(min(max(settle * 250, _QUIET_MS), 1000))
-    started = False
+    unreadable: list[tuple[Path, str]] | None = None  # folders; reported on the first pass
     for changes in watchfiles.watch(
         *paths, watch_filter=watched, step=_QUIET_MS, rust_timeout=tick, yield_on_timeout=True
     ):
-        if not started:  # the watcher is listening now, so nothing that lands is missed
-            for path in _all_files(find_articles(paths, out_dir)):
+        if unreadable is None:  # the watcher is listening now, so nothing that lands is missed
+            there = find_articles(paths, out_dir)
+            for path in _all_files(there):
                 arrivals.saw(path)
-            started = True
+            unreadable = [(path, reason) for path, reason in there.refused if path.is_dir()]
         for _, changed in changes:
             arrivals.saw(Path(changed))
         ready = arrivals.settled()
-        if ready:
-            take(find_articles(paths, out_dir).only(ready))
+        if ready or unreadable:
+            found = find_articles(paths, out_dir).only(ready)
+            found.refused[:0] = unreadable
+            unreadable = []
+            take(found)
     raise RuntimeError("the folder watcher stopped by itself")

@@ -60,10 +60,14 @@ def in_background(args: list[str], tmp_path: Path, **env: str) -> Iterator[Backg
             shell.wait()
 
 
+def whole_lines(index: Path) -> list[dict[str, object]]:
+    """The index's lines as a reader tailing it takes them: only those ended by a newline."""
+    text = index.read_text() if index.exists() else ""
+    return [json.loads(line) for line in text[: text.rfind("\n") + 1].splitlines()]
+
+
 def translated_lines(out: Path) -> list[dict[str, object]]:
-    index = out / "index.jsonl"
-    lines = index.read_text().splitlines() if index.exists() else []
-    return [line for line in map(json.loads, lines) if line["status"] == "translated"]
+    return [line for line in whole_lines(out / "index.jsonl") if line["status"] == "translated"]
 
 
 def nothing_half_written(out: Path) -> None:

@@ -7,7 +7,7 @@ import time
 from pathlib import Path
 
 from cli.watch import Arrivals
-from tests.cli.test_signals import in_background, nothing_half_written
+from tests.cli.test_signals import in_background, nothing_half_written, whole_lines
 from tests.conftest import ARTICLES, TinyModels
 from tests.processes import wait_for
 
@@ -50,9 +50,8 @@ def test_a_file_gone_before_it_settles_is_forgotten(tmp_path: Path) -> None:
 
 def index_of(out: Path) -> dict[str, list[dict[str, object]]]:
     lines: dict[str, list[dict[str, object]]] = {}
-    if (out / "index.jsonl").exists():
-        for line in map(json.loads, (out / "index.jsonl").read_text().splitlines()):
-            lines.setdefault(Path(str(line["path"])).name, []).append(line)
+    for line in whole_lines(out / "index.jsonl"):
+        lines.setdefault(Path(str(line["path"])).name, []).append(line)
     return lines
 
 
@@ -64,7 +63,7 @@ def test_watch_translates_what_lands_slowly_or_atomically(
     text = (ARTICLES / "sherman-brussels-talks.txt").read_text()
     (folder / "there.txt").write_text(text)
     args = [str(folder), "--out", str(out), "--watch", "--no-summary"]
-    with in_background(args, tmp_path, VERTAAL_WATCH_SETTLE="1") as run:
+    with in_background(args, tmp_path, VERTAAL_WATCH_SETTLE="2") as run:
         wait_for(lambda: "there.txt" in index_of(out), 60, "the initial pass")
 
         paragraphs = [p for p in (ARTICLES / "nato-russia-council-dialogue.txt").read_text()
