@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: install system-deps test run lint docs bench bench-accept bench-short bench-load
+.PHONY: install system-deps test run lint docs bench bench-accept bench-short bench-load bench-folder
 
 install: $(STAMP)
 
@@ -56,6 +56,11 @@ bench-accept: install
 # How long a LibreTranslate or DeepL text waits while long articles are translated.
 bench-short: install
 	$(BIN)/python -m bench.short
+
+# 48 articles in a folder through `vertaal translate` in this process, then the same queued for
+# a live worker: the folder's articles/min should be within 10% of the worker's sustained rate.
+bench-folder: install
+	$(BIN)/python -m bench.folder --sustained
 
 # The web under 200 clients (locust, in a virtual environment of its own: it patches the
 # standard library when imported, so it never shares one with Vertaal or its tests).

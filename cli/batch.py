@@ -1,9 +1,9 @@
-"""Translate files and folders into an output folder, for `vertaal translate`.
+"""Translate article files into an output folder, for `vertaal translate`.
 
-Finds articles (sorted, recursive, never inside the output folder), skips those whose outputs
-are current, translates the rest through a given function (in-process or via a server), and
-writes `<stem>.json` and `<stem>.en.md` atomically, so an interrupted run never leaves a
-half-written file. One bad article is reported and the others go on.
+Skips the articles whose outputs are current, translates the rest through a given function
+(in-process or via a server), and writes `<stem>.json` and `<stem>.en.md` atomically, so an
+interrupted run never leaves a half-written file; each article's end goes to the run index.
+One bad article is reported and the others go on. (`cli/folders.py` finds the articles.)
 """
 
 from __future__ import annotations
@@ -12,16 +12,20 @@ import hashlib
 import json
 import os
 import tempfile
-from collections.abc import Callable, Iterator, Mapping, Sequence
+import time
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
-from workers.errors import InputError, JobFailedError, UnsupportedFormatError
+from workers.errors import InputError, JobFailedError
 from workers.pipeline.article import Result
-from workers.pipeline.reading import is_supported, suffix_list, suffix_of
+from workers.pipeline.reading import suffix_of
 from workers.pipeline.run import PIPELINE_VERSION, ProgressCallback
+
+if TYPE_CHECKING:
+    from cli.index import RunIndex
 
 
 def _current_umask() -> int:
@@ -75,66 +79,21 @@ class BatchSummary:
     translated: list[Path] = field(default_factory=list)
     skipped: list[Path] = field(default_factory=list)
     failed: list[tuple[Path, str]] = field(default_factory=list)
+    ignored: list[Path] = field(default_factory=list)  # files of types Vertaal does not read
 
     def line(self) -> str:
+        """The run's last line on stdout: one format, whichever counts are zero."""
         return (
             f"{len(self.translated)} translated, {len(self.skipped)} skipped, "
-            f"{len(self.failed)} failed"
+            f"{len(self.failed)} failed, {len(self.ignored)} ignored"
         )
 
-
-def find_articles(
-    paths: Sequence[Path], out_dir: Path
-) -> tuple[list[ArticleFile], list[tuple[Path, str]]]:
-    """The articles under `paths` with their output places, and inputs refused up front."""
-    out_root = out_dir.resolve()
-    articles: list[ArticleFile] = []
-    refused: list[tuple[Path, str]] = []
-    claimed: dict[Path, Path] = {}
-    for path in paths:
-        if path.is_dir():
-            found = [(f, f.relative_to(path)) for f in _walk(path, out_root, refused)]
-        elif is_supported(path.name):
-            found = [(path, Path(path.name))]
-        else:
-            refused.append((path, str(UnsupportedFormatError(_unsupported(path)))))
-            continue
-        for file, relative in found:
-            stem = out_dir / relative.parent / relative.stem
-            article = ArticleFile(file, stem.with_suffix(".json"), Path(f"{stem}{OUTPUT_SUFFIX}"))
-            owner = claimed.setdefault(article.json_out.resolve(), file)
-            if owner != file:
-                refused.append((file, f"its output {article.json_out} is already that of {owner}"))
-            else:
-                articles.append(article)
-    return articles, refused
-
-
-def _unsupported(path: Path) -> str:
-    kind = path.suffix or "a file without an extension"
-    return f"{kind} is not one of {suffix_list(', ')}"
-
-
-def _walk(root: Path, out_root: Path, refused: list[tuple[Path, str]]) -> Iterator[Path]:
-    """Supported files under `root`, sorted; hidden entries and the output folder skipped.
-    When `root` is the output folder (or inside it), the `.en.md` outputs in it are skipped.
-    Folders that cannot be read are added to `refused`."""
-
-    def unreadable(error: OSError) -> None:
-        refused.append((Path(error.filename), f"cannot read the folder: {error.strerror}"))
-
-    for directory, subdirs, files in os.walk(root, onerror=unreadable):
-        here = Path(directory)
-        subdirs[:] = sorted(
-            d for d in subdirs if not d.startswith(".") and (here / d).resolve() != out_root
-        )
-        in_output = here.resolve().is_relative_to(out_root)
-        for name in sorted(files):
-            if name.startswith(".") or not is_supported(name):
-                continue
-            if in_output and name.endswith(OUTPUT_SUFFIX):
-                continue
-            yield here / name
+    def extend(self, other: BatchSummary) -> None:
+        """Add another round's counts (watch mode)."""
+        self.translated += other.translated
+        self.skipped += other.skipped
+        self.failed += other.failed
+        self.ignored += other.ignored
 
 
 def output_identity(
@@ -171,14 +130,18 @@ def fingerprint(data: bytes, identity: Mapping[str, Any]) -> str:
     return hashlib.sha256(payload.encode()).hexdigest()
 
 
-def is_current(article: ArticleFile, expected: str) -> bool:
-    """True when both outputs exist and were made from this input with these settings."""
+def current_document(article: ArticleFile, expected: str) -> dict[str, Any] | None:
+    """The JSON output when both outputs exist and were made from this input with these
+    settings; else None."""
     if not article.md_out.is_file():
-        return False
+        return None
     try:
-        return json.loads(article.json_out.read_text("utf-8")).get("fingerprint") == expected
-    except (OSError, ValueError, AttributeError):
-        return False
+        document = json.loads(article.json_out.read_text("utf-8"))
+    except (OSError, ValueError):
+        return None
+    if isinstance(document, dict) and document.get("fingerprint") == expected:
+        return document
+    return None
 
 
 def write_atomically(path: Path, text: str) -> None:
@@ -195,13 +158,15 @@ def write_atomically(path: Path, text: str) -> None:
         raise
 
 
-def write_outputs(article: ArticleFile, result: Result, stamp: str) -> None:
+def write_outputs(article: ArticleFile, result: Result, stamp: str) -> dict[str, Any]:
+    """Write the article's outputs; the JSON document written."""
     # The JSON goes last: its fingerprint is what marks the outputs as complete.
     write_atomically(article.md_out, result.to_markdown(article.path.stem))
     if result.markup is not None:
         write_atomically(article.html_out, result.markup)
     document = {**result.to_dict(), "fingerprint": stamp}
     write_atomically(article.json_out, json.dumps(document, ensure_ascii=False, indent=2) + "\n")
+    return document
 
 
 @dataclass(frozen=True)
@@ -211,6 +176,7 @@ class Pending:
     article: ArticleFile
     data: bytes
     stamp: str
+    started: float = field(default_factory=time.monotonic)
 
 
 # Translates several articles together (in-process: their summaries share the model's
@@ -221,10 +187,17 @@ TranslateMany = Callable[
 
 
 class _Run:
-    """What every route shares: reading, skipping what is current, writing, and counting."""
+    """What every route shares: reading, skipping what is current, writing, counting, and
+    telling the reporter and the run index how each article ended."""
 
-    def __init__(self, reporter: BatchReporter, identity: Mapping[str, Any], force: bool) -> None:
-        self.reporter, self.identity, self.force = reporter, identity, force
+    def __init__(
+        self,
+        reporter: BatchReporter,
+        identity: Mapping[str, Any],
+        force: bool,
+        index: RunIndex | None,
+    ) -> None:
+        self.reporter, self.identity, self.force, self.index = reporter, identity, force, index
         self.summary = BatchSummary()
 
     def progress(self, article: ArticleFile) -> ProgressCallback:
@@ -233,36 +206,50 @@ class _Run:
     def pending(self, article: ArticleFile) -> Pending | None:
         """The article to translate, or None when it is current or cannot be read."""
         self.reporter.started(article)
+        started = time.monotonic()
         try:
             data = article.path.read_bytes()
         except OSError as error:
             self.fail(article, f"cannot read it: {error.strerror or error}")
             return None
         stamp = fingerprint(data, _identity_of(article, self.identity))
-        if not self.force and is_current(article, stamp):
+        current = None if self.force else current_document(article, stamp)
+        if current is not None:
             self.summary.skipped.append(article.path)
             self.reporter.finished(article, "skipped", None)
+            if self.index:
+                self.index.article(article, "skipped", stamp=stamp, document=current)
             return None
-        return Pending(article, data, stamp)
+        return Pending(article, data, stamp, started)
 
     def conclude(self, item: Pending, outcome: Result | Exception) -> None:
         """Write the article's outputs, or count its failure; an exception that is not the
         article's own fault (a missing model, a bug) stops the run."""
         article = item.article
         if isinstance(outcome, InputError | JobFailedError):
-            return self.fail(article, str(outcome))
+            return self.fail(article, str(outcome), item)
         if isinstance(outcome, Exception):
             raise outcome
         try:
-            write_outputs(article, outcome, item.stamp)
+            document = write_outputs(article, outcome, item.stamp)
         except OSError as error:  # a full disk or a read-only output folder
-            return self.fail(article, f"cannot write its outputs: {error.strerror or error}")
+            return self.fail(article, f"cannot write its outputs: {error.strerror or error}", item)
         self.summary.translated.append(article.path)
         self.reporter.finished(article, "translated", None)
+        if self.index:
+            self.index.article(
+                article, "translated", stamp=item.stamp, document=document,
+                seconds=time.monotonic() - item.started,
+            )  # fmt: skip
 
-    def fail(self, article: ArticleFile, reason: str) -> None:
+    def fail(self, article: ArticleFile, reason: str, item: Pending | None = None) -> None:
         self.summary.failed.append((article.path, reason))
         self.reporter.finished(article, "failed", reason)
+        if self.index:
+            self.index.article(
+                article, "failed", reason=reason, stamp=item.stamp if item else None,
+                seconds=time.monotonic() - item.started if item else None,
+            )  # fmt: skip
 
 
 def translate_files(
@@ -273,10 +260,11 @@ def translate_files(
     identity: Mapping[str, Any],
     force: bool = False,
     concurrency: int = 1,
+    index: RunIndex | None = None,
 ) -> BatchSummary:
     """Translate every article that is not current, `concurrency` at once; failures are
     collected, not raised."""
-    run = _Run(reporter, identity, force)
+    run = _Run(reporter, identity, force, index)
 
     def one(article: ArticleFile) -> None:
         item = run.pending(article)
@@ -313,11 +301,12 @@ def translate_files_together(
     identity: Mapping[str, Any],
     force: bool = False,
     together: int = 1,
+    index: RunIndex | None = None,
 ) -> BatchSummary:
     """Translate every article that is not current, up to `together` in one call (in-process:
     their summaries share the model's batches). A group's outputs are written when the group
     is done."""
-    run = _Run(reporter, identity, force)
+    run = _Run(reporter, identity, force, index)
     group: list[Pending] = []
     for number, article in enumerate(articles):
         if (item := run.pending(article)) is not None:

@@ -28,6 +28,7 @@ def notify_summary(url: str, summary: BatchSummary, secret: str | None) -> bool:
             "translated": [str(p) for p in summary.translated],
             "skipped": [str(p) for p in summary.skipped],
             "failed": [{"path": str(p), "reason": r} for p, r in summary.failed],
+            "ignored": [str(p) for p in summary.ignored],
             "line": summary.line(),
         },
         ensure_ascii=False,

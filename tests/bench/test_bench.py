@@ -96,3 +96,17 @@ def test_terms_benchmark_times_building_and_matching(capsys: pytest.CaptureFixtu
         r"terms_found=[1-9]\d*",
         capsys.readouterr().out.strip().splitlines()[-1],
     )
+
+
+def test_folder_benchmark_translates_every_article_in_process(
+    tiny_models: TinyModels, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from bench import folder
+    from workers.engines.seq2seq import Seq2SeqTranslator
+
+    # The benchmark forces output lengths for its whole process; this test's ends with it.
+    monkeypatch.setattr(Seq2SeqTranslator, "output_lengths", Seq2SeqTranslator.output_lengths)
+    models = BenchModels(tiny_models.translation, tiny_models.summary)
+    env = {"VERTAAL_CONVERTED_DIR": str(tiny_models.converted)}
+    assert folder.folder_rate(models, 2, tmp_path, env) > 0
+    assert folder.translated(tmp_path / "out") == 2

@@ -40,9 +40,9 @@ def test_translate_folder_through_a_running_service(
             main, ["translate", str(folder), "-o", str(remote), "--server", url]
         )
     assert first.exit_code == 1, first.stderr
-    assert first.stdout.strip().splitlines()[-1] == "2 translated, 0 skipped, 2 failed"
+    assert first.stdout.strip().splitlines()[-1] == "2 translated, 0 skipped, 2 failed, 1 ignored"
     assert "empty.txt" in first.stderr and "photo.txt" in first.stderr
-    assert again.stdout.strip().splitlines()[-1] == "0 translated, 2 skipped, 2 failed"
+    assert again.stdout.strip().splitlines()[-1] == "0 translated, 2 skipped, 2 failed, 1 ignored"
 
     CliRunner().invoke(main, ["translate", str(folder), "-o", str(local)])
     assert outputs(remote) == outputs(local)
@@ -65,11 +65,13 @@ def test_outputs_are_current_whichever_route_made_them(
         here = [main, ["translate", str(article), "-o", str(made_here)]]
         there = [main, ["translate", str(article), "-o", str(made_there), "--server", url]]
         runs = [CliRunner().invoke(*command) for command in (here, there)]
-        assert [r.stdout.strip() for r in runs] == ["1 translated, 0 skipped, 0 failed"] * 2
+        assert [r.stdout.strip() for r in runs] == [
+            "1 translated, 0 skipped, 0 failed, 0 ignored"
+        ] * 2
         # Each folder again, by the other route: nothing to do.
         here[1][-1], there[1][3] = str(made_there), str(made_here)
         runs = [CliRunner().invoke(*command) for command in (here, there)]
-    assert [r.stdout.strip() for r in runs] == ["0 translated, 1 skipped, 0 failed"] * 2
+    assert [r.stdout.strip() for r in runs] == ["0 translated, 1 skipped, 0 failed, 0 ignored"] * 2
 
 
 def test_unreachable_server_is_a_clear_exit_2(tmp_path: Path) -> None:

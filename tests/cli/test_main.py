@@ -31,12 +31,16 @@ def test_folder_with_good_empty_and_binary_files(
     out = tmp_path / "out"
     result = vertaal("translate", str(news), "--out", str(out))
     assert result.exit_code == 1
-    assert result.stdout.strip().splitlines()[-1] == "2 translated, 0 skipped, 2 failed"
-    assert "empty.txt holds no article text" in result.stderr
-    assert "photo.txt is not UTF-8 text" in result.stderr
+    assert result.stdout.strip().splitlines()[-1] == "2 translated, 0 skipped, 2 failed, 1 ignored"
+    stderr = " ".join(result.stderr.split())
+    assert "empty.txt holds no article text" in stderr
+    assert "photo.txt is not UTF-8 text" in stderr and "looks like binary data" in stderr
+    assert "convert it to .txt" not in stderr, "advice that does not fit a .txt file"
+    assert f"ignored (not an article type Vertaal reads): {news / 'notes.pdf'}" in stderr
     assert outputs(out) == [
         "belgie/nato-russia-council-dialogue.en.md",
         "belgie/nato-russia-council-dialogue.json",
+        "index.jsonl",
         "sherman-brussels-talks.en.md",
         "sherman-brussels-talks.json",
     ]
@@ -73,20 +77,22 @@ def test_rerun_skips_current_outputs_and_redoes_changed_ones(
     stamp = (out / "sherman-brussels-talks.json").stat().st_mtime_ns
 
     again = vertaal("translate", str(news), "--out", str(out))
-    assert again.stdout.strip().splitlines()[-1] == "0 translated, 2 skipped, 2 failed"
+    assert again.stdout.strip().splitlines()[-1] == "0 translated, 2 skipped, 2 failed, 1 ignored"
     assert (out / "sherman-brussels-talks.json").stat().st_mtime_ns == stamp
 
     (news / "sherman-brussels-talks.txt").write_text(
         (news / "sherman-brussels-talks.txt").read_text() + "\n\nEen nieuwe slotzin volgt hier."
     )
     changed = vertaal("translate", str(news), "--out", str(out))
-    assert changed.stdout.strip().splitlines()[-1] == "1 translated, 1 skipped, 2 failed"
+    assert changed.stdout.strip().splitlines()[-1] == "1 translated, 1 skipped, 2 failed, 1 ignored"
 
     forced = vertaal("translate", str(news), "--out", str(out), "--force")
-    assert forced.stdout.strip().splitlines()[-1] == "2 translated, 0 skipped, 2 failed"
+    assert forced.stdout.strip().splitlines()[-1] == "2 translated, 0 skipped, 2 failed, 1 ignored"
 
     no_summary = vertaal("translate", str(news), "--out", str(out), "--no-summary")
-    assert no_summary.stdout.strip().splitlines()[-1] == "2 translated, 0 skipped, 2 failed"
+    assert (
+        no_summary.stdout.strip().splitlines()[-1] == "2 translated, 0 skipped, 2 failed, 1 ignored"
+    )
 
 
 def test_no_summary(tmp_path: Path, tiny_env: TinyModels) -> None:
@@ -128,8 +134,8 @@ def test_output_folder_inside_the_input_folder_is_not_read(
     shutil.copy(ARTICLES / "sherman-brussels-talks.txt", tmp_path)
     first = vertaal("translate", str(tmp_path), "--out", str(tmp_path / "out"), "--no-summary")
     again = vertaal("translate", str(tmp_path), "--out", str(tmp_path / "out"), "--no-summary")
-    assert first.stdout.strip() == "1 translated, 0 skipped, 0 failed"
-    assert again.stdout.strip() == "0 translated, 1 skipped, 0 failed", (
+    assert first.stdout.strip() == "1 translated, 0 skipped, 0 failed, 0 ignored"
+    assert again.stdout.strip() == "0 translated, 1 skipped, 0 failed, 0 ignored", (
         "out/*.en.md was not an input"
     )
 
@@ -140,9 +146,10 @@ def test_outputs_written_beside_the_inputs_are_not_read_back(
     shutil.copy(ARTICLES / "sherman-brussels-talks.txt", tmp_path)
     first = vertaal("translate", str(tmp_path), "--out", str(tmp_path), "--no-summary")
     again = vertaal("translate", str(tmp_path), "--out", str(tmp_path), "--no-summary")
-    assert first.stdout.strip() == "1 translated, 0 skipped, 0 failed"
-    assert again.stdout.strip() == "0 translated, 1 skipped, 0 failed"
+    assert first.stdout.strip() == "1 translated, 0 skipped, 0 failed, 0 ignored"
+    assert again.stdout.strip() == "0 translated, 1 skipped, 0 failed, 0 ignored"
     assert sorted(p.name for p in tmp_path.iterdir()) == [
+        "index.jsonl",
         "sherman-brussels-talks.en.md",
         "sherman-brussels-talks.json",
         "sherman-brussels-talks.txt",
@@ -166,7 +173,7 @@ def test_an_unreadable_folder_is_reported_and_the_rest_translated(
     result = vertaal("translate", str(news), "--out", str(tmp_path / "out"), "--no-summary")
     assert result.exit_code == 1
     assert "locked: cannot read the folder: Permission denied" in " ".join(result.stderr.split())
-    assert result.stdout.strip() == "1 translated, 0 skipped, 1 failed"
+    assert result.stdout.strip() == "1 translated, 0 skipped, 1 failed, 0 ignored"
 
 
 def test_an_output_that_cannot_be_written_fails_that_article_only(
@@ -187,8 +194,8 @@ def test_an_output_that_cannot_be_written_fails_that_article_only(
     assert "a.txt: cannot write its outputs: No space left on device" in " ".join(
         result.stderr.split()
     )
-    assert result.stdout.strip() == "1 translated, 0 skipped, 1 failed"
-    assert outputs(tmp_path / "out") == ["b.en.md", "b.json"]
+    assert result.stdout.strip() == "1 translated, 0 skipped, 1 failed, 0 ignored"
+    assert outputs(tmp_path / "out") == ["b.en.md", "b.json", "index.jsonl"]
 
 
 def test_two_inputs_with_one_output_name_are_refused(tmp_path: Path, tiny_env: TinyModels) -> None:
@@ -205,7 +212,7 @@ def test_two_inputs_with_one_output_name_are_refused(tmp_path: Path, tiny_env: T
     )
     assert result.exit_code == 1
     assert "is already that of" in result.stderr
-    assert result.stdout.strip() == "1 translated, 0 skipped, 1 failed"
+    assert result.stdout.strip() == "1 translated, 0 skipped, 1 failed, 0 ignored"
 
 
 def test_unsupported_file_given_by_name_fails(tmp_path: Path, tiny_env: TinyModels) -> None:
@@ -294,7 +301,7 @@ def test_keep_html_writes_the_translated_page_beside_the_article(
 
     kept = vertaal("translate", str(folder), "--out", str(out), "--no-summary", "--keep-html")
     assert kept.exit_code == 0, kept.stderr
-    assert kept.stdout.strip().splitlines()[-1] == "1 translated, 1 skipped, 0 failed"
+    assert kept.stdout.strip().splitlines()[-1] == "1 translated, 1 skipped, 0 failed, 0 ignored"
     assert "kort.en.html" not in outputs(out), "only HTML articles have a page to keep"
     page = (out / "dijken.en.html").read_text()
     assert tags(page, "html.parser") == tags(PAGE, "html.parser")
@@ -316,7 +323,9 @@ def test_in_process_articles_are_translated_together_with_the_same_outputs(
         out = tmp_path / f"out-{together}"
         result = vertaal("translate", str(folder), "--out", str(out))
         assert result.exit_code == 1
-        assert result.stdout.strip().splitlines()[-1] == "3 translated, 0 skipped, 1 failed"
+        assert (
+            result.stdout.strip().splitlines()[-1] == "3 translated, 0 skipped, 1 failed, 0 ignored"
+        )
         assert "english.txt" in result.stderr and "looks like English" in result.stderr
         outputs_of[together] = {
             p.name: {**json.loads(p.read_text()), "timings": {}} for p in out.glob("*.json")

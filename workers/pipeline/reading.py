@@ -118,14 +118,27 @@ def decode_utf8(data: bytes, filename: str) -> str:
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as error:
+        where = f"byte 0x{data[error.start]:02x} at offset {error.start}"
+        if _looks_binary(data):  # an image or a PDF saved under a text name
+            raise UndecodableError(
+                f"{filename} is not UTF-8 text ({where}); it looks like binary data, not an "
+                "article: check what was saved under this name"
+            ) from error
         raise UndecodableError(
-            f"{filename} is not UTF-8 text (byte 0x{data[error.start]:02x} at offset "
-            f"{error.start}); save it as UTF-8 or convert it to .txt first"
+            f"{filename} is not UTF-8 text ({where}); it may be in another encoding "
+            "(such as Windows-1252): save it as UTF-8"
         ) from error
     if "\x00" in text:
         what = "the text" if filename == SourceFile.PASTED else filename
         raise UndecodableError(f"{what} contains NUL characters; it looks like binary data")
     return text
+
+
+def _looks_binary(data: bytes) -> bool:
+    """Control characters that no text file holds (NUL, or many others) in the first 8 KB."""
+    head = data[:8192]
+    controls = sum(1 for byte in head if byte < 32 and byte not in b"\t\n\r\f\v")
+    return b"\x00" in head or controls > len(head) // 20
 
 
 def _unsupported_message(filename: str) -> str:

@@ -178,4 +178,4 @@ def test_cli_notify_posts_a_signed_summary(
     assert result.exit_code == 0, result.stderr
     [(_, headers, raw)] = receiver.calls
     assert verify("folder-secret", headers["X-Vertaal-Signature"], raw)
-    assert json.loads(raw)["line"] == "1 translated, 0 skipped, 0 failed"
+    assert json.loads(raw)["line"] == "1 translated, 0 skipped, 0 failed, 0 ignored"
