@@ -91,9 +91,7 @@ def create_job() -> ResponseReturnValue:
     """
     s = services()
     key = current_key()
-    submission = submit(
-        s, parse_request(request, s.settings.max_text_bytes), api_key=key.id if key else None
-    )
+    submission = submit(s, parse_request(request), api_key=key.id if key else None)
     response = job_json(submission.job)
     response.headers["Location"] = url_for("api.get_job", job_id=submission.job.id)
     # 200: answered from the cache, already done. 202: queued (or joined an identical job).

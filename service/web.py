@@ -64,7 +64,7 @@ class FormState:
 
 
 def _render_form(state: FormState, status: int = 200) -> ResponseReturnValue:
-    state.limit = services().settings.max_text_bytes
+    state.limit = services().settings.max_article_chars
     return render_template("index.html", form=state, formats=FORMATS), status
 
 
@@ -99,7 +99,7 @@ def expired_form(error: CSRFError) -> ResponseReturnValue:
 def submit_form() -> ResponseReturnValue:
     state = _state_from_request()
     try:
-        article = parse_form(request, services().settings.max_text_bytes)
+        article = parse_form(request)
         job = submit(services(), article).job
     except VertaalError as error:
         state.error = FRIENDLY.get(error.code, "")

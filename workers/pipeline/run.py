@@ -26,6 +26,7 @@ from workers.pipeline.article import (
 )
 from workers.pipeline.cleaning import clean_article
 from workers.pipeline.language import check_dutch
+from workers.pipeline.reading import check_length
 from workers.pipeline.splitting import fit_sentences, fit_to_limit, needs_model
 from workers.pipeline.summarizing import summarize_many
 from workers.settings import Settings
@@ -51,6 +52,7 @@ class RunOptions:
     check_language: bool = True
     batch_size: int = 8
     max_sentence_tokens: int = 200
+    max_chars: int | None = None  # the article size limit, on the text as read
 
     @classmethod
     def from_settings(cls, settings: Settings) -> RunOptions:
@@ -59,6 +61,7 @@ class RunOptions:
             check_language=settings.check_language,
             batch_size=settings.batch_size,
             max_sentence_tokens=settings.max_sentence_tokens,
+            max_chars=settings.max_article_chars,
         )
 
 
@@ -93,6 +96,8 @@ def draft_article(
     timings: dict[str, float] = {}
     report = on_progress or (lambda done, total, stage: None)
     translator = engines.translator
+    if options.max_chars is not None:  # an HTML or Word file's text is known only now
+        check_length(len(document.text), options.max_chars, "the article's text")
 
     with _timed(timings, "clean"):
         article = prepare_article(document, check_language=options.check_language)

@@ -1,7 +1,8 @@
 """What a web request checks before it accepts an article: bounded work, linear in its size.
 
-The format (the file is what its name says, and does not unpack into too much), that there
-is text, and the language of a sample. Reading the whole article, cleaning and splitting it
+The size (in characters, wherever the bytes tell them at once), the format (the file is what
+its name says, and does not unpack into too much), that there is text, and the language of a
+sample. Reading the whole article, cleaning and splitting it
 happen in the worker, where a long article costs a worker's time, not the web's.
 """
 
@@ -11,7 +12,7 @@ from workers.errors import EmptyArticleError
 from workers.pipeline.article import SourceFile
 from workers.pipeline.cleaning import drop_debris, normalize_text
 from workers.pipeline.language import check_dutch
-from workers.pipeline.reading import SAMPLE_CHARS, sample_text
+from workers.pipeline.reading import SAMPLE_CHARS, check_length, known_length, sample_text
 from workers.pipeline.splitting import needs_model
 
 # py3langid takes about 5 ms per 1,000 characters, which is plenty to tell the language: an
@@ -19,8 +20,14 @@ from workers.pipeline.splitting import needs_model
 LANGUAGE_SAMPLE_CHARS = 1_000
 
 
-def screen_article(source: SourceFile, *, check_language: bool) -> None:
-    """Raise the InputError a quick look at `source` can already tell."""
+def screen_article(source: SourceFile, *, check_language: bool, max_chars: int) -> None:
+    """Raise the InputError a quick look at `source` can already tell. An HTML or Word file's
+    text is measured against `max_chars` in the worker, once extracted."""
+    if not source.data:  # an empty file, whatever its format, is as empty as empty text
+        raise EmptyArticleError(f"{_what(source)} holds no article text")
+    length = known_length(source)
+    if length is not None:
+        check_length(length, max_chars, _what(source))
     sample = sample_text(source)
     if not needs_model(sample):
         raise EmptyArticleError(f"{_what(source)} holds no article text")
