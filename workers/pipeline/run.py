@@ -32,7 +32,8 @@ from workers.pipeline.summarizing import summarize_many
 from workers.settings import Settings
 
 # Part of every cache key: bump it when a change to the pipeline changes its output.
-PIPELINE_VERSION = "2"
+# 3: results name their models by hub id or folder name, never by a path on the server.
+PIPELINE_VERSION = "3"
 
 # Called with (done, total, stage); may raise CancelledError to stop between batches.
 ProgressCallback = Callable[[int, int, str], None]
