@@ -35,7 +35,9 @@ from workers.settings import Settings
 # 3: results name their models by hub id or folder name, never by a path on the server.
 PIPELINE_VERSION = "3"
 
-# Called with (done, total, stage); may raise CancelledError to stop between batches.
+# Called with (done, total, stage); may raise CancelledError to stop between batches. The
+# stages, in order: "read" (cleaning, checking and splitting the text), "translate"
+# (sentences done of total), "summarize" (summary steps done of total).
 ProgressCallback = Callable[[int, int, str], None]
 
 
@@ -99,6 +101,7 @@ def draft_article(
     translator = engines.translator
     if options.max_chars is not None:  # an HTML or Word file's text is known only now
         check_length(len(document.text), options.max_chars, "the article's text")
+    report(0, 0, "read")
 
     with _timed(timings, "clean"):
         article = prepare_article(document, check_language=options.check_language)
