@@ -230,12 +230,16 @@ def listen_options(command: F) -> F:
 
 @main.command()
 @listen_options
+@click.option(
+    "--quiet", "-q", is_flag=True, envvar="VERTAAL_QUIET", show_envvar=True,
+    help="Log only warnings and errors: no line per request, no start-up lines.",
+)  # fmt: skip
 @exits_cleanly
-def serve(host: str | None, port: int | None) -> None:
+def serve(host: str | None, port: int | None, quiet: bool) -> None:
     """Run the web app and job API under gunicorn (default http://127.0.0.1:8000/)."""
-    from service.server import serve as run_server
+    from cli.serving import serve as run_server
 
-    run_server(load_settings(host=host, port=port))
+    run_server(load_settings(host=host, port=port), quiet=quiet)
 
 
 @main.command()
