@@ -14,8 +14,10 @@ import os
 import socket
 import threading
 import time
+import warnings
 from typing import Any
 
+from celery.exceptions import SecurityWarning
 from celery.signals import worker_ready, worker_shutdown
 
 from workers import heartbeats
@@ -69,6 +71,16 @@ class Upkeep(threading.Thread):
 QUEUES = (QUEUE, SHORT_QUEUE, WEBHOOK_QUEUE)
 
 
+def _quiet_options(loglevel: str) -> list[str]:
+    """Above INFO (`vertaal up` without -v runs three workers on one console), no start-up
+    banner, and no SecurityWarning about running as root: it warns of pickled messages, and
+    this app accepts JSON alone (workers/celery_app.py)."""
+    if logging.getLevelNamesMapping().get(loglevel.upper(), logging.INFO) <= logging.INFO:
+        return []
+    warnings.filterwarnings("ignore", category=SecurityWarning)
+    return ["--quiet"]
+
+
 def run_worker(
     settings: Settings, loglevel: str = "INFO", queues: tuple[str, ...] = QUEUES
 ) -> None:
@@ -96,6 +108,7 @@ def run_worker(
     worker_shutdown.connect(stop_upkeep, weak=False)
     app.worker_main(
         [
+            *_quiet_options(loglevel),
             "worker",
             f"--concurrency={settings.worker_processes}",
             "--pool=prefork",
