@@ -120,7 +120,10 @@ def _ready(base: str, settings: Settings) -> tuple[bool, str]:
         return False, f"the web server does not answer yet ({type(error).__name__})"
     if answer.status_code == 401:
         client = redis.Redis.from_url(settings.redis_url, socket_connect_timeout=1)
-        return heartbeats.live_workers(client, settings.heartbeat_seconds) > 0, "no worker yet"
+        try:
+            return heartbeats.live_workers(client, settings.heartbeat_seconds) > 0, "no worker"
+        except redis.RedisError as error:
+            return False, f"the queue's Redis does not answer ({error})"
     try:
         said = str(answer.json().get("error", {}).get("message", ""))
     except (ValueError, AttributeError):
@@ -180,7 +183,8 @@ def run_stack(
     _stop_on_signals()
     quiet = not verbose
     cache_url, started = _start_redis_servers(settings, data_dir, announce)
-    env = {"VERTAAL_CACHE_URL": cache_url}
+    # The web server's quiet follows -v, whatever VERTAAL_QUIET this shell has.
+    env = {"VERTAAL_CACHE_URL": cache_url, "VERTAAL_QUIET": "true" if quiet else "false"}
     level = ("--loglevel", "WARNING" if quiet else "INFO")
     base = f"http://{settings.host}:{settings.port}"
     parts: dict[str, subprocess.Popen[bytes]] = {}
@@ -198,7 +202,7 @@ def run_stack(
             quiet=quiet,
         )  # fmt: skip
         serve = ["serve", "--host", settings.host, "--port", str(settings.port)]
-        parts["web"] = _vertaal(env, *serve, *(["--quiet"] if quiet else []), quiet=quiet)
+        parts["web"] = _vertaal(env, *serve, quiet=quiet)
         wait_until_ready(base, settings, parts, announce)
         processes = settings.worker_processes
         announce(
