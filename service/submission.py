@@ -6,13 +6,13 @@ from __future__ import annotations
 
 import logging
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import PurePath
 from typing import Any, Literal
 
 from flask import Request
 from pydantic import BaseModel, ValidationError
-from pydantic_core import ErrorDetails
 from werkzeug.datastructures import FileStorage
 from werkzeug.exceptions import BadRequest, UnsupportedMediaType
 
@@ -77,7 +77,7 @@ def validated(model: type[BaseModel], data: Any) -> Any:
         raise BadRequest(problems) from None
 
 
-def problem_in_words(model: type[BaseModel], error: ErrorDetails) -> str:
+def problem_in_words(model: type[BaseModel], error: Mapping[str, Any]) -> str:
     """pydantic's message, except where it would show a regular expression or a type name
     a client never wrote: then the rule the field keeps, in words (schemas.FIELD_RULES)."""
     kind, field = error["type"], str(error["loc"][-1]) if error["loc"] else ""
