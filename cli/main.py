@@ -36,12 +36,16 @@ def listen_options(command: F) -> F:
 
 @main.command()
 @listen_options
+@click.option(
+    "--quiet", "-q", is_flag=True, envvar="VERTAAL_QUIET", show_envvar=True,
+    help="Log only warnings and errors: no line per request, no start-up lines.",
+)  # fmt: skip
 @exits_cleanly
-def serve(host: str | None, port: int | None) -> None:
+def serve(host: str | None, port: int | None, quiet: bool) -> None:
     """Run the web app and job API under gunicorn (default http://127.0.0.1:8000/)."""
-    from service.server import serve as run_server
+    from cli.serving import serve as run_server
 
-    run_server(load_settings(host=host, port=port))
+    run_server(load_settings(host=host, port=port), quiet=quiet)
 
 
 @main.command()
@@ -86,18 +90,23 @@ def flower(context: click.Context, port: int, address: str) -> None:
 
 @main.command()
 @listen_options
+@click.option(
+    "--verbose", "-v", is_flag=True, envvar="VERTAAL_VERBOSE", show_envvar=True,
+    help="Show every log line of the workers and the web server (one per request).",
+)  # fmt: skip
 @exits_cleanly
-def up(host: str | None, port: int | None) -> None:
-    """Run everything on this machine: Redis (started if none answers), a worker, the web app.
+def up(host: str | None, port: int | None, verbose: bool) -> None:
+    """Run everything on this machine: Redis (started if none answers), workers, the web app.
 
-    Ctrl-C stops all of it.
+    Prints one line per part as it starts, the address once the service answers, and only
+    warnings and errors after that (all of it with -v). Ctrl-C stops all of it.
     """
     from cli.stack import default_data_dir, run_stack
     from workers.engines.signature import output_signature
 
     settings = load_settings(host=host, port=port)
     output_signature(settings)  # a missing model stops everything before anything starts
-    sys.exit(run_stack(settings, default_data_dir(), announce=click.echo))
+    sys.exit(run_stack(settings, default_data_dir(), announce=click.echo, verbose=verbose))
 
 
 main.add_command(translate)

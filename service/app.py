@@ -18,7 +18,7 @@ from flask_talisman import Talisman
 from flask_wtf.csrf import CSRFProtect
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from service import api, deepl, errors, libretranslate, metrics, web
+from service import api, api_docs, deepl, errors, libretranslate, metrics, web
 from service.context import Services
 from service.errors import SafeJSONProvider
 from service.limits import install_limits
@@ -105,6 +105,7 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
     install_request_ids(app)
     install_metrics(app)
     app.register_blueprint(api.bp, url_prefix="/api/v1")
+    app.register_blueprint(api_docs.bp)
     app.register_blueprint(web.bp)
     app.register_blueprint(metrics.bp)
     app.register_blueprint(libretranslate.bp)

@@ -24,6 +24,15 @@ CALLBACK_DESCRIPTION = (
 )
 
 
+# The rule behind each field's `pattern`, in words: what a refused value is told instead of
+# the regular expression (service/submission.py).
+FIELD_RULES = {
+    "filename": "must be a file name ending in "
+    f"{', '.join(TEXT_FORMAT_SUFFIXES)} (upload other formats as files)",
+    "callback_url": "must be an http:// or https:// address",
+}
+
+
 def _callback_field() -> Any:
     return Field(
         None, max_length=2000, pattern="^https?://[^/?#]+", description=CALLBACK_DESCRIPTION
@@ -49,11 +58,15 @@ def _valid_unicode(value: str | None) -> str | None:
     return value
 
 
+# Empty text, however it is empty ("", spaces, punctuation alone), is one error.
+EMPTY_TEXT = "the submitted text holds no article text (no letters or digits to translate)"
+
+
 def _has_words(value: str | None) -> str | None:
     """HAS_WORDS, with the article's own error code (it propagates through pydantic). NUL is
     refused once the text is encoded (`submission._text_source`): a byte search is cheaper."""
     if value is not None and not re.search("[0-9A-Za-z]", value):
-        raise EmptyArticleError("the submitted text holds no letters or digits to translate")
+        raise EmptyArticleError(EMPTY_TEXT)
     return value
 
 
@@ -63,7 +76,6 @@ class JobRequest(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=True)
 
     text: str = Field(
-        min_length=1,
         json_schema_extra={"pattern": HAS_WORDS},
         description="The article: plain text, or another format named by `filename`.",
     )
@@ -116,7 +128,6 @@ class JobForm(BaseModel):
 
     text: str | None = Field(
         None,
-        min_length=1,
         json_schema_extra={"pattern": HAS_WORDS},
         description="The article as plain text.",
     )

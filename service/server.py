@@ -6,7 +6,6 @@ import json
 import logging
 import os
 import shutil
-import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +20,10 @@ MAX_REQUESTS = 2000
 # gunicorn's own ceiling for a request line: long enough for any URL this app serves (an
 # over-long job id then gets the API's JSON 404); longer ones get gunicorn's 414, in JSON.
 REQUEST_LINE_LIMIT = 8190
+# Each request's path without its query string (%(U)s, not the request line %(r)s): clients
+# of the LibreTranslate protocol send their api_key and the text itself (q) in the query, and
+# neither may reach a log. No referer (another page's query) and no basic-auth user either.
+ACCESS_LOG_FORMAT = '%(h)s - - %(t)s "%(m)s %(U)s %(H)s" %(s)s %(b)s %(M)sms "%(a)s"'
 
 
 def write_json_error(sock: Any, status_int: int, reason: str, mesg: str) -> None:
@@ -36,10 +39,12 @@ def write_json_error(sock: Any, status_int: int, reason: str, mesg: str) -> None
 
 
 class VertaalServer(BaseApplication):
-    """gunicorn with its options set from Settings, each process building its own app."""
+    """gunicorn with its options set from Settings, each process building its own app.
+    `quiet`: warnings and errors only, no line per request (`vertaal up` without -v)."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, *, quiet: bool = False) -> None:
         self.settings = settings
+        self.quiet = quiet
         super().__init__()
 
     def load_config(self) -> None:
@@ -54,7 +59,9 @@ class VertaalServer(BaseApplication):
             "max_requests": MAX_REQUESTS,
             "max_requests_jitter": MAX_REQUESTS // 10,
             "limit_request_line": REQUEST_LINE_LIMIT,
-            "accesslog": "-",
+            "accesslog": None if self.quiet else "-",
+            "access_log_format": ACCESS_LOG_FORMAT,
+            "loglevel": "warning" if self.quiet else "info",
         }
         if self.settings.log_format == "json":
             options["logconfig_dict"] = gunicorn_json_logging()
@@ -121,14 +128,12 @@ def gunicorn_json_logging() -> dict[str, Any]:
     return config
 
 
-# Where prometheus_client keeps each web process's figures (multiprocess mode): set before
-# anything imports it, which gunicorn's workers do when they build the app.
+# Where prometheus_client keeps each web process's figures (multiprocess mode). It must be
+# set before prometheus_client is first imported, which importing `service` does: the
+# `vertaal serve` command sets it (cli/serving.py) before it imports this module.
 METRICS_DIR = "PROMETHEUS_MULTIPROC_DIR"
 
 
-def serve(settings: Settings) -> None:
-    if METRICS_DIR not in os.environ:
-        shm = Path("/dev/shm")
-        base = shm if shm.is_dir() else Path(tempfile.gettempdir())
-        os.environ[METRICS_DIR] = str(base / f"vertaal-metrics-{os.getpid()}")
-    VertaalServer(settings).run()
+def serve(settings: Settings, *, quiet: bool = False) -> None:
+    """Run gunicorn until it is stopped."""
+    VertaalServer(settings, quiet=quiet).run()

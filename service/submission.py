@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import logging
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import PurePath
 from typing import Any, Literal
@@ -17,7 +18,7 @@ from werkzeug.exceptions import BadRequest, UnsupportedMediaType
 
 from service.context import Services
 from service.errors import QueueFull, ServiceUnavailable
-from service.schemas import JobForm, JobRequest
+from service.schemas import EMPTY_TEXT, FIELD_RULES, JobForm, JobRequest
 from workers.cache import (
     CacheUnavailableError,
     article_key,
@@ -26,13 +27,13 @@ from workers.cache import (
     published_signature,
 )
 from workers.celery_app import send_job
-from workers.errors import ArticleTooLargeError, EmptyArticleError, UndecodableError
+from workers.errors import EmptyArticleError, UndecodableError
 from workers.jobs.record import JobOptions, JobRecord, JobStatus
 from workers.operations.keys import ApiKey, KeyStore, Reservation
 from workers.operations.logs import job_id_var, request_id_var
 from workers.operations.webhooks import CallbackRefusedError, resolve_callback
 from workers.pipeline.article import Result, SourceFile
-from workers.pipeline.screening import billable_chars, screen_article
+from workers.pipeline.screening import screen_article
 
 log = logging.getLogger(__name__)
 
@@ -56,7 +57,8 @@ def _safe_name(filename: str | None) -> str | None:
     return PurePath(filename.replace("\\", "/")).name[:255] or None if filename else None
 
 
-def _text_source(text: str, filename: str | None, limit: int) -> SourceFile:
+def _text_source(text: str, filename: str | None) -> SourceFile:
+    """Text from a field; its size is checked with every other article's, in `submit`."""
     try:
         source = SourceFile.pasted(text, filename)
     except UnicodeEncodeError as error:  # JSON may carry lone UTF-16 surrogates ("\ud800")
@@ -66,25 +68,39 @@ def _text_source(text: str, filename: str | None, limit: int) -> SourceFile:
         ) from None
     if b"\x00" in source.data:
         raise UndecodableError("the text contains NUL characters; it looks like binary data")
-    if len(source.data) > limit:
-        raise ArticleTooLargeError(
-            f"the article text is {len(source.data):,} bytes; the limit is {limit:,} bytes"
-        )
     return source
 
 
 def validated(model: type[BaseModel], data: Any) -> Any:
-    """`data` as `model`, or a 400 naming every problem."""
+    """`data` as `model`, or a 400 naming every problem in words."""
     try:
         return model.model_validate(data)
     except ValidationError as error:
         problems = "; ".join(
-            f"{'.'.join(map(str, e['loc'])) or 'body'}: {e['msg']}" for e in error.errors()
+            f"{'.'.join(map(str, e['loc'])) or 'body'}: {problem_in_words(model, e)}"
+            for e in error.errors()
         )
         raise BadRequest(problems) from None
 
 
-def parse_json(request: Request, limit: int) -> ArticleRequest:
+def problem_in_words(model: type[BaseModel], error: Mapping[str, Any]) -> str:
+    """pydantic's message, except where it would show a regular expression or a type name
+    a client never wrote: then the rule the field keeps, in words (schemas.FIELD_RULES)."""
+    kind, field = error["type"], str(error["loc"][-1]) if error["loc"] else ""
+    if kind == "string_pattern_mismatch":
+        return FIELD_RULES.get(field, "is not in the form this field takes")
+    if kind == "extra_forbidden":
+        return f"is not a field of this request (it takes {', '.join(model.model_fields)})"
+    if kind == "missing":
+        return "is required"
+    if kind in ("bool_type", "bool_parsing"):
+        return "must be true or false"
+    if kind == "string_type":
+        return "must be a string"
+    return str(error["msg"]).removeprefix("Value error, ")
+
+
+def parse_json(request: Request) -> ArticleRequest:
     data = request.get_json(silent=True)
     if not isinstance(data, dict):
         raise BadRequest("the body must be a JSON object with at least a 'text' field")
@@ -92,7 +108,7 @@ def parse_json(request: Request, limit: int) -> ArticleRequest:
     filename = _safe_name(body.filename)
     html = body.format == "html"
     return ArticleRequest(
-        source=_text_source(body.text, filename or ("page.html" if html else None), limit),
+        source=_text_source(body.text, filename or ("page.html" if html else None)),
         options=JobOptions(summary=body.summary, check_language=body.check_language, markup=html),
         filename=filename,
         callback_url=body.callback_url,
@@ -106,7 +122,7 @@ def form_fields(request: Request) -> dict[str, str]:
     return {name: values[-1] for name, values in request.form.lists() if values and values[-1]}
 
 
-def parse_form(request: Request, limit: int) -> ArticleRequest:
+def parse_form(request: Request) -> ArticleRequest:
     """A multipart or urlencoded form: a `file` upload, or a `text` field."""
     form: JobForm = validated(JobForm, form_fields(request))
     options = JobOptions(
@@ -118,20 +134,20 @@ def parse_form(request: Request, limit: int) -> ArticleRequest:
         source = SourceFile(filename or "upload", upload.read())
         return ArticleRequest(source, options, filename, form.callback_url)
     if form.text is None:
-        if "text" in request.form:  # sent, but empty: say so in the form's own words
-            raise EmptyArticleError("the submitted text holds no article text")
+        if "text" in request.form:  # sent, but empty: as empty as any other empty article
+            raise EmptyArticleError(EMPTY_TEXT)
         raise BadRequest("send the article as a 'file' upload or a 'text' field")
     filename = _safe_name(form.filename)
     html = form.format == "html"
-    source = _text_source(form.text, filename or ("page.html" if html else None), limit)
+    source = _text_source(form.text, filename or ("page.html" if html else None))
     return ArticleRequest(source, options, filename, form.callback_url)
 
 
-def parse_request(request: Request, limit: int) -> ArticleRequest:
+def parse_request(request: Request) -> ArticleRequest:
     if request.is_json:
-        return parse_json(request, limit)
+        return parse_json(request)
     if request.mimetype in ("multipart/form-data", "application/x-www-form-urlencoded"):
-        return parse_form(request, limit)
+        return parse_form(request)
     raise UnsupportedMediaType("send application/json or multipart/form-data")
 
 
@@ -147,13 +163,17 @@ def submit(
     same owner, or new. Only bounded, linear checks run here; the worker reads, cleans and
     splits the article. With a key, the article's size is reserved against its quota first
     (QuotaExceededError when it does not fit) and settled when the job ends."""
-    screen_article(article.source, check_language=article.options.check_language)
+    size = screen_article(
+        article.source,
+        check_language=article.options.check_language,
+        max_chars=services.settings.max_article_chars,
+    )
     if article.callback_url:
         _check_callback(services, article.callback_url, key)
     _refuse_when_full(services)
     reservation = None
     if key is not None:
-        reservation = KeyStore(services.queue).reserve(key, billable_chars(article.source))
+        reservation = KeyStore(services.queue).reserve(key, size)
     try:
         submission = _queue(services, article, owner, key, reservation, unique)
     except BaseException:

@@ -23,7 +23,7 @@ from flask import (
 from flask.typing import ResponseReturnValue
 from flask_wtf.csrf import CSRFError
 from pydantic import ValidationError
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
 from service.api import job_answer
 from service.auth import current_key
@@ -34,40 +34,92 @@ from service.ownership import may_read, new_owner, owns
 from service.schemas import JobForm
 from service.submission import form_fields, parse_form, submit
 from workers.connections import RedisUnavailable
-from workers.errors import NotDutchError, VertaalError
+from workers.errors import EmptyArticleError, NotDutchError, VertaalError
 from workers.jobs.record import JobRecord, JobStatus
 from workers.pipeline.article import NO_SUMMARY, Result
-from workers.pipeline.reading import FORMATS, suffix_list
+from workers.pipeline.reading import FORMATS
 
 bp = Blueprint("web", __name__)
 
-# Plain words for the errors a person filling in the form can run into.
-FRIENDLY = {
-    "empty_article": "Paste an article or choose a file first: there is no article text to "
-    "translate.",
-    "unsupported_format": f"Vertaal reads {suffix_list(', ')} files.",
-    "undecodable": "That file could not be read as text.",
-    "unavailable": "Vertaal is not available right now (its job queue does not answer). Your "
-    "text is kept below; please try again in a minute.",
+# The form's own words for the errors whose general message speaks of the API or the CLI.
+NOTHING_TO_TRANSLATE = (
+    "Paste an article or choose a file first: there is no article text to translate."
+)
+NOT_DUTCH = (
+    "This text looks like {looks_like}, not Dutch. If it is Dutch, or you want it translated "
+    "anyway, tick “Skip the language check” below and press Translate again."
+)
+UNAVAILABLE = (
+    "Vertaal is not available right now (its job queue does not answer). Your text is kept "
+    "below; please try again in a minute."
+)
+
+# What a job page says at each stage a job reports (named in workers/pipeline/run.py and by
+# the job store): a heading (`{name}`: the file, or "the article") and a line (`{done}` of
+# `{total}`). The page's script gets them from the page, so the words are written once.
+STAGE_WORDS = {
+    "queued": ("Waiting to translate {name}…", "Waiting in the queue for a worker."),
+    "requeued": (
+        "Waiting to translate {name}…",
+        "Its worker stopped; waiting for another to start it again.",
+    ),
+    "starting": (
+        "Starting on {name}…",
+        "A worker took it (its first article also loads the models, which takes a while).",
+    ),
+    "read": ("Reading {name}…", "Reading, cleaning and splitting the text into sentences."),
+    "translate": ("Translating {name}…", "{done} of {total} sentences translated"),
+    "summarize": ("Summarizing {name}…", "Writing the summary: step {done} of {total}"),
 }
 
 
 @dataclass
 class FormState:
-    """What the form shows: the user's own input back, and an error in plain words."""
+    """What the form shows: the user's own input back, and an error in plain words, once."""
 
     text: str = ""
     summary: bool = True
     keep_html: bool = False
     error: str | None = None
-    detail: str | None = None
     offer_language_override: bool = False
     limit: int = 0
+    upload_limit: int = 0
 
 
 def _render_form(state: FormState, status: int = 200) -> ResponseReturnValue:
-    state.limit = services().settings.max_text_bytes
+    state.limit = services().settings.max_article_chars
+    state.upload_limit = services().settings.max_upload_bytes
     return render_template("index.html", form=state, formats=FORMATS), status
+
+
+def _as_sentence(message: str) -> str:
+    """A core message (`the text is …`) as a sentence on the page; a file name stays as is."""
+    first = message.split(" ", 1)[0]
+    start = message[:1] if "." in first else message[:1].upper()
+    return start + message[1:] + ("" if message.endswith(".") else ".")
+
+
+def _in_page_words(error: VertaalError, uploaded: bool) -> str:
+    if isinstance(error, NotDutchError) and error.looks_like:
+        return NOT_DUTCH.format(looks_like=error.looks_like)
+    if isinstance(error, EmptyArticleError) and not uploaded:
+        return NOTHING_TO_TRANSLATE
+    return _as_sentence(str(error))
+
+
+@bp.app_template_global()
+def stage_words(job: JobRecord) -> dict[str, tuple[str, str]]:
+    """STAGE_WORDS for one job's page: its headings name its file."""
+    name = job.filename or "the article"
+    return {stage: (head.format(name=name), line) for stage, (head, line) in STAGE_WORDS.items()}
+
+
+@bp.app_template_global()
+def progress_words(job: JobRecord) -> tuple[str, str]:
+    """The job page's heading and progress line for where `job` is now."""
+    words = stage_words(job)
+    heading, line = words.get(job.progress.stage, (words["translate"][0], job.progress.stage))
+    return heading, line.format(done=f"{job.progress.done:,}", total=f"{job.progress.total:,}")
 
 
 @bp.get("/")
@@ -97,22 +149,32 @@ def expired_form(error: CSRFError) -> ResponseReturnValue:
     return _render_form(state, 400)
 
 
+@bp.errorhandler(RequestEntityTooLarge)
+def too_large_form(error: RequestEntityTooLarge) -> ResponseReturnValue:
+    """A form too large to read (found while checking its CSRF token): the form again, with
+    the limit in its own unit; what was sent cannot be shown back."""
+    megabytes = services().settings.max_upload_bytes / 1_000_000
+    message = f"That is more than the {megabytes:g} MB a file (or the form) may hold."
+    if request.endpoint != "web.submit_form":
+        return error_response(413, "request_entity_too_large", message)
+    return _render_form(FormState(error=message), 413)
+
+
 @bp.post("/")
 def submit_form() -> ResponseReturnValue:
     state = _state_from_request()
     try:
-        article = parse_form(request, services().settings.max_text_bytes)
+        article = parse_form(request)
         job = submit(services(), article, owner=new_owner().owner, key=current_key()).job
     except VertaalError as error:
-        state.error = FRIENDLY.get(error.code, "")
-        state.detail = str(error)
+        state.error = _in_page_words(error, uploaded=bool(request.files.get("file")))
         state.offer_language_override = isinstance(error, NotDutchError)
         return _render_form(state, error.http_status)
     except (ServiceUnavailable, *RedisUnavailable):
-        state.error = FRIENDLY["unavailable"]
+        state.error = UNAVAILABLE
         return _render_form(state, 503)
     except HTTPException as error:
-        state.detail = error.description
+        state.error = _as_sentence(error.description or error.name)
         return _render_form(state, error.code or 400)
     return redirect(url_for("web.job_page", job_id=job.id), 303)
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,6 +18,15 @@ from flask.testing import FlaskClient
 os.environ["HF_HUB_OFFLINE"] = "1"
 # prometheus_client picks its storage when first imported: never a shell's multiprocess dir.
 os.environ.pop("PROMETHEUS_MULTIPROC_DIR", None)
+# Converted models go to each test's own folder (TinyModels.converted), which pytest clears.
+# Anything converted into the default folder (XDG_CACHE_HOME/vertaal/ctranslate2) would
+# outlive its test, in the user's own cache: this session's default is a folder of its own,
+# checked empty at the end (`nothing_converted_into_the_default_folder`). The Hugging Face
+# cache stays where it was.
+os.environ.setdefault(
+    "HF_HOME", str(Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache", "huggingface"))
+)
+os.environ["XDG_CACHE_HOME"] = tempfile.mkdtemp(prefix="vertaal-tests-cache-")
 
 from service import create_app
 from tests.model_factory import build_bart, build_marian
@@ -50,6 +60,16 @@ def sample_corpus() -> list[str]:
         line for path in sorted(ARTICLES.glob("*.txt")) for line in path.read_text().splitlines()
         if line.strip()
     ]  # fmt: skip
+
+
+@pytest.fixture(scope="session", autouse=True)
+def nothing_converted_into_the_default_folder() -> Iterator[None]:
+    yield
+    cache = Path(os.environ["XDG_CACHE_HOME"])
+    default = cache / "vertaal" / "ctranslate2"
+    left = sorted(p.name for p in default.iterdir()) if default.is_dir() else []
+    shutil.rmtree(cache, ignore_errors=True)
+    assert not left, f"converted into the default folder instead of a test's own: {left}"
 
 
 @pytest.fixture(scope="session")

@@ -29,7 +29,7 @@ import pytest
 from tests.conftest import TinyModels, service_env
 from tests.processes import ROOT, RedisServer, Worker, free_port, wait_for
 from workers.connections import redis_client
-from workers.keys import KeyStore
+from workers.operations.keys import KeyStore
 
 PAGES = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
 SHELLS = ("sh", "bash", "console")

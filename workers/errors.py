@@ -46,6 +46,12 @@ class NotDutchError(InputError):
     code = "not_dutch"
     http_status = 422
 
+    def __init__(self, message: str, looks_like: str = "") -> None:
+        super().__init__(message)
+        # What the text looks like ("English (en, 99% sure)"), for a page that words the
+        # way out in its own terms (a checkbox) rather than the CLI's or the API's.
+        self.looks_like = looks_like
+
 
 class ArticleTooLargeError(InputError):
     code = "too_large"

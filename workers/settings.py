@@ -105,11 +105,14 @@ class Settings(BaseSettings):
     )
     cache_ttl: int = Field(30 * 86400, ge=60, description="Seconds a cached result is kept.")
     job_ttl: int = Field(86400, ge=60, description="Seconds a job record is kept.")
-    max_text_bytes: int = Field(
-        1_000_000, ge=1000, description="Largest article text accepted, in UTF-8 bytes."
+    # One limit for an article however it arrives (JSON, form, upload, CLI): its text in
+    # characters, the unit the web form counts. A file may hold more bytes than text (HTML
+    # markup, a zipped .docx), so the request itself has a byte limit of its own.
+    max_article_chars: int = Field(
+        1_000_000, ge=1000, description="Longest article accepted, in characters of text."
     )
     max_upload_bytes: int = Field(
-        10_000_000, ge=1000, description="Largest uploaded file accepted, in bytes."
+        10_000_000, ge=1000, description="Largest request (an uploaded file) accepted, in bytes."
     )
 
     # Workers. The time limits must stay below the Redis visibility timeout, or a long job is

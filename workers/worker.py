@@ -18,9 +18,11 @@ import os
 import socket
 import threading
 import time
+import warnings
 from typing import Any
 
 from celery import Celery
+from celery.exceptions import SecurityWarning
 from celery.signals import worker_ready, worker_shutdown, worker_shutting_down
 
 from workers.cache import publish_signature
@@ -105,6 +107,16 @@ def node_name() -> str:
     return f"vertaal-{os.getpid()}@{socket.gethostname()}"
 
 
+def _quiet_options(loglevel: str) -> list[str]:
+    """Above INFO (`vertaal up` without -v runs three workers on one console), no start-up
+    banner, and no SecurityWarning about running as root: it warns of pickled messages, and
+    this app accepts JSON alone (workers/celery_app.py)."""
+    if logging.getLevelNamesMapping().get(loglevel.upper(), logging.INFO) <= logging.INFO:
+        return []
+    warnings.filterwarnings("ignore", category=SecurityWarning)
+    return ["--quiet"]
+
+
 def run_worker(
     settings: Settings, loglevel: str = "INFO", queues: tuple[str, ...] = QUEUES
 ) -> None:
@@ -144,6 +156,7 @@ def run_worker(
     worker_shutdown.connect(stop_upkeep, weak=False)
     app.worker_main(
         [
+            *_quiet_options(loglevel),
             "worker",
             f"--hostname={name}",
             f"--concurrency={settings.worker_processes}",

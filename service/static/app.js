@@ -9,14 +9,6 @@
   var LABEL_MAX = 80;
   var POLL_MS = 600;
   var FINAL = ["done", "failed", "cancelled"];
-  var STAGES = {
-    queued: "waiting in the queue",
-    requeued: "its worker stopped; waiting to start again",
-    starting: "loading the models",
-    translate: "sentences translated",
-    summarize: "summary steps",
-    done: "done"
-  };
 
   function recentJobs() {
     try {
@@ -44,16 +36,20 @@
     }
   }
 
+  // Characters as the server counts them (code points): a surrogate pair is one.
+  function characters(value) {
+    return value.length - (value.match(/[\uD800-\uDBFF][\uDC00-\uDFFF]/g) || []).length;
+  }
+
   // The front page: count characters against the limit, list this browser's recent jobs.
   function initForm(form) {
     var text = form.querySelector("#text");
     var counter = document.querySelector("[data-testid=char-count]");
     var limit = Number(form.dataset.limit);
-    var encoder = new TextEncoder();
     function update() {
-      counter.textContent = text.value.length.toLocaleString("en");
-      var over = encoder.encode(text.value).length > limit;
-      counter.parentElement.classList.toggle("over", over);
+      var count = characters(text.value);
+      counter.textContent = count.toLocaleString("en");
+      counter.parentElement.classList.toggle("over", count > limit);
     }
     text.addEventListener("input", update);
     update();
@@ -77,8 +73,10 @@
   }
 
   // The job page: poll the job API for progress; when the job ends, fetch the rendered panel.
+  // The words for each stage come from the page (the server renders the first paint).
   function initJob(root) {
     var panel = document.getElementById("job-panel");
+    var stages = JSON.parse(root.dataset.stages || "{}");
 
     function label(job) {
       var result = job.result;
@@ -91,18 +89,26 @@
     function showProgress(job) {
       var bar = document.getElementById("progress");
       var line = document.getElementById("progress-text");
-      if (!bar || !line) return;
-      var total = Math.max(job.progress.total, 1);
-      bar.max = total;
-      bar.value = job.progress.done;
-      bar.setAttribute("aria-valuemax", String(total));
-      bar.setAttribute("aria-valuenow", String(job.progress.done));
-      var stage = STAGES[job.progress.stage] || job.progress.stage;
-      var text = job.status === "queued" || job.progress.total === 0
-        ? stage.charAt(0).toUpperCase() + stage.slice(1) + "…"
-        : job.progress.done + " of " + job.progress.total + " " + stage;
+      var heading = document.getElementById("job-heading");
+      if (!bar || !line || !heading) return;
+      var progress = job.progress;
+      if (progress.total > 0) {
+        bar.max = progress.total;
+        bar.value = progress.done;
+        bar.setAttribute("aria-valuemin", "0");
+        bar.setAttribute("aria-valuemax", String(progress.total));
+        bar.setAttribute("aria-valuenow", String(progress.done));
+      } else { // no amount to show yet (waiting, starting, reading): the bar shows activity
+        bar.removeAttribute("value");
+        bar.removeAttribute("aria-valuenow");
+      }
+      var words = stages[progress.stage] || [heading.textContent, progress.stage];
+      heading.textContent = words[0];
+      var text = words[1]
+        .replace("{done}", progress.done.toLocaleString("en"))
+        .replace("{total}", progress.total.toLocaleString("en"));
       // A job whose worker died starts over; say so rather than let progress jump back.
-      if (job.progress.attempt > 1) text += " (attempt " + job.progress.attempt + ")";
+      if (progress.attempt > 1) text += " (attempt " + progress.attempt + ")";
       line.textContent = text;
     }
 

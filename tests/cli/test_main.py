@@ -10,6 +10,7 @@ from click.testing import CliRunner, Result
 from cli import batch
 from cli.main import main
 from tests.conftest import ARTICLES, TinyModels
+from workers.engines.loading import resolve_model
 
 ENGLISH = (
     "NATO and Russia met in Brussels on Wednesday to discuss security in Europe, but the "
@@ -59,9 +60,9 @@ def test_folder_with_good_empty_and_binary_files(
     assert [len(p) for p in data["translation"]["paragraphs"]] == [
         len(p) for p in data["source"]["paragraphs"]
     ]
-    assert data["models"] == {
-        "translation": str(tiny_env.translation),
-        "summary": str(tiny_env.summary),
+    assert data["models"] == {  # named by folder and fingerprint, never by path
+        "translation": resolve_model(str(tiny_env.translation), "translation").public_name,
+        "summary": resolve_model(str(tiny_env.summary), "summary").public_name,
     }
     markdown = (out / "belgie/nato-russia-council-dialogue.en.md").read_text()
     assert markdown.startswith("# nato-russia-council-dialogue\n\n*Date: 2022-01*\n\n## Summary\n")

@@ -227,8 +227,11 @@ def test_a_job_whose_input_is_gone_fails_and_frees_its_article(
 @pytest.mark.parametrize(
     ("request_kwargs", "status", "code"),
     [
-        ({"json": {"text": ""}}, 400, "bad_request"),
+        ({"json": {"text": ""}}, 400, "empty_article"),
         ({"json": {"text": "  \n "}}, 400, "empty_article"),
+        ({"data": {"text": ""}}, 400, "empty_article"),
+        ({"data": {"file": (io.BytesIO(b""), "leeg.txt")}}, 400, "empty_article"),
+        ({"data": {"file": (io.BytesIO(b""), "leeg.docx")}}, 400, "empty_article"),
         ({"json": {"text": "…\n\n— * —"}}, 400, "empty_article"),
         ({"json": {"text": "Meest gelezen\nVideospeler inladen..."}}, 400, "empty_article"),
         ({"json": {"txt": "Hallo"}}, 400, "bad_request"),
@@ -264,6 +267,45 @@ def test_bad_input_gets_a_clear_json_error(
     error = response.get_json()["error"]
     assert error["code"] == code
     assert error["message"]
+
+
+def test_one_article_limit_in_characters_for_json_forms_and_text_files(redis_db: str) -> None:
+    """The same article over the limit is refused at once however it arrives."""
+    client = create_app({"redis_url": redis_db, "max_article_chars": 2000}).test_client()
+    article = "Één zin over de dijken. " * 84  # 2,016 characters, 2,352 UTF-8 bytes
+    ways = [
+        {"json": {"text": article}},
+        {"data": {"text": article}},
+        {"data": {"file": (io.BytesIO(article.encode()), "nieuws.txt")}},
+        {"data": {"file": (io.BytesIO(article.encode()), "nieuws.md")}},
+    ]
+    for way in ways:
+        response = client.post("/api/v1/jobs", headers=csrf_headers(client), **way)
+        assert response.status_code == 413, way
+        error = response.get_json()["error"]
+        assert error["code"] == "too_large"
+        assert "is 2,016 characters long; the limit is 2,000 characters" in error["message"]
+    fits = client.post("/api/v1/jobs", json={"text": article[:2000]})
+    assert fits.status_code == 202, fits.get_json()
+
+
+@pytest.mark.parametrize(
+    ("body", "words"),
+    [
+        ({"text": "Hallo", "filename": "a.pdf"}, "filename: must be a file name ending in .txt"),
+        ({"text": "Hallo", "callback_url": "ftp://x"}, "callback_url: must be an http://"),
+        ({"text": "Hallo", "summary": "yes"}, "summary: must be true or false"),
+        ({"text": "Hallo", "colour": "red"}, "colour: is not a field of this request"),
+        ({"summary": True}, "text: is required"),
+    ],
+)
+def test_validation_errors_are_words_not_patterns(
+    client: FlaskClient, body: dict[str, Any], words: str
+) -> None:
+    error = client.post("/api/v1/jobs", json=body).get_json()["error"]
+    assert error["code"] == "bad_request"
+    assert words in error["message"]
+    assert not any(sign in error["message"] for sign in ("^", "$", "[", "\\", "pattern"))
 
 
 def test_upload_bigger_than_the_limit_is_413(redis_url: str) -> None:

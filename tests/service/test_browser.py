@@ -4,7 +4,9 @@ Debian's `chromium` is driven by Playwright through `executable_path`, because P
 cannot download its own browsers here. `make install` installs chromium when it is missing.
 """
 
+import contextlib
 import json
+import re
 import shutil
 import time
 from collections.abc import Iterator
@@ -14,6 +16,7 @@ from typing import Any
 import pytest
 from flask import Flask
 from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Error as PlaywrightError
 
 from tests.conftest import ARTICLES
 from tests.processes import ROOT, Worker, live_server
@@ -177,7 +180,7 @@ def test_counter_cancel_and_recent_jobs(page: Page, site: str) -> None:
     page.goto("/")
     page.fill("#text", "Één zin.")
     expect(page.get_by_test_id("char-count")).to_have_text("8")
-    expect(page.locator("#counter")).to_contain_text("limit 1,000,000 bytes")
+    expect(page.locator("#counter")).to_contain_text("8 of 1,000,000 characters")
 
     job_id = submit_text(page, unique_article(600, seed=51))
     expect(page.get_by_test_id("progress-text")).to_contain_text("sentences", timeout=60_000)
@@ -224,3 +227,90 @@ def test_api_reference_renders_from_this_app_alone(browser: Browser, site: str) 
     foreign = [url for url in requests if not url.startswith(site) and not url.startswith("data:")]
     assert not foreign, f"requests to other origins: {foreign}"
     assert not problems, problems
+
+
+DESKTOP, PHONE = {"width": 1280, "height": 800}, {"width": 390, "height": 844}
+
+
+def shoot(page: Page, name: str) -> None:
+    """A screenshot attached to the test run (test-artifacts/ is not in git)."""
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / f"first-ten-minutes-{name}.png"))
+
+
+def fits_the_width(page: Page) -> bool:
+    return bool(page.evaluate("document.documentElement.scrollWidth <= window.innerWidth"))
+
+
+def test_the_first_ten_minutes(browser: Browser, site: str, tmp_path: Path) -> None:
+    """Open the page, upload a file, watch the stages, read the result, open the docs: at
+    desktop and phone widths, with screenshots of each step."""
+    context = browser.new_context(base_url=site, viewport=DESKTOP)
+    page = context.new_page()
+    problems: list[str] = []
+    foreign: list[str] = []
+    page.on("pageerror", lambda error: problems.append(f"script error: {error}"))
+    page.on(
+        "request", lambda r: None if r.url.startswith((site, "data:")) else foreign.append(r.url)
+    )
+
+    page.goto("/")
+    expect(page.locator("#counter")).to_have_text("0 of 1,000,000 characters")
+    expect(page.get_by_text("Files up to 10 MB")).to_be_visible()
+    shoot(page, "1-form-desktop")
+
+    article = tmp_path / "dijken.txt"
+    text = (ARTICLES / "nato-russia-council-dialogue.txt").read_text()
+    article.write_text(text + "\n\n" + unique_article(120, seed=53))
+    page.set_input_files("#file", str(article))
+    page.click("button[type=submit]")
+    page.wait_for_url("**/jobs/*")
+
+    seen: list[tuple[str, str]] = []
+    deadline = time.monotonic() + 120
+    while not page.get_by_test_id("summary").is_visible():
+        heading, line = page.locator("#job-heading"), page.get_by_test_id("progress-text")
+        if heading.count() and line.count():
+            with contextlib.suppress(PlaywrightError):  # the panel may be swapped meanwhile
+                state = (heading.inner_text(timeout=500), line.inner_text(timeout=500))
+                if state not in seen:
+                    seen.append(state)
+                    if state[0].startswith("Translating"):
+                        shoot(page, "2-progress-desktop")
+        assert time.monotonic() < deadline, f"the job did not finish; seen: {seen}"
+        page.wait_for_timeout(100)
+    headings = [heading for heading, _ in seen]
+    assert "Translating dijken.txt…" in headings, seen
+    assert set(headings) <= {
+        f"{verb} dijken.txt…"
+        for verb in ("Waiting to translate", "Starting on", "Reading", "Translating", "Summarizing")
+    }, seen
+    assert all(re.fullmatch(r"[\d,]+ of [\d,]+ sentences translated", line)
+               for heading, line in seen if heading.startswith("Translating")), seen  # fmt: skip
+    assert not [line for _, line in seen if "0 of 0" in line or "Loading" in line], seen
+
+    footer = page.locator(".models")
+    expect(footer).to_contain_text("Translated by marian@local-")
+    assert "/" not in footer.inner_text().removesuffix("."), "models named without a path"
+    shoot(page, "3-result-desktop")
+    page.set_viewport_size(PHONE)
+    assert fits_the_width(page), "the result fits a phone"
+    shoot(page, "3-result-phone")
+
+    page.goto("/")
+    assert fits_the_width(page), "the form fits a phone"
+    shoot(page, "1-form-phone")
+    page.get_by_test_id("api-docs-link").click()
+    page.wait_for_url("**/api/v1/docs")
+    expect(page.locator(".opblock-summary-path").first).to_be_visible(timeout=30_000)
+    brand = page.locator("header.site .brand")
+    expect(brand).to_have_text("Vertaal")
+    assert brand.evaluate("e => getComputedStyle(e).color") == "rgb(31, 78, 121)", "site style"
+    shoot(page, "4-docs-phone")
+    page.set_viewport_size(DESKTOP)
+    shoot(page, "4-docs-desktop")
+    brand.click()
+    page.wait_for_url(f"{site}/")
+    context.close()
+    assert not problems, problems
+    assert not foreign, f"requests to other origins: {foreign}"

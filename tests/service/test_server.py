@@ -1,11 +1,15 @@
 """`vertaal serve`: gunicorn in front of the app, as deployed, over real HTTP."""
 
 import os
+import re
 import socket
 import subprocess
 import sys
+import tempfile
 import threading
 from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
 
 import httpx
 import pytest
@@ -15,36 +19,55 @@ from tests.processes import ROOT, free_port, wait_for
 pytestmark = pytest.mark.slow
 
 
+@dataclass
+class Server:
+    base: str
+    process: subprocess.Popen[bytes]
+    log: Path  # everything it wrote, stdout and stderr
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.terminate()
+        self.process.wait(timeout=30)
+
+
 @pytest.fixture
-def served(redis_db: str) -> Iterator[str]:
+def server(redis_db: str, tmp_path: Path) -> Iterator[Server]:
     port = free_port()
     env = {
         **os.environ,
         "VERTAAL_REDIS_URL": redis_db,
         "VERTAAL_PORT": str(port),
         "VERTAAL_WEB_PROCESSES": "2",
+        "VERTAAL_SHORT_WAIT": "1",  # no worker answers here: protocol texts give up soon
     }
-    process = subprocess.Popen(
-        [sys.executable, "-m", "cli", "serve"],
-        env=env,
-        cwd=ROOT,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    base = f"http://127.0.0.1:{port}"
+    log = tmp_path / "serve.log"
+    with log.open("wb") as output:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "cli", "serve"],
+            env=env,
+            cwd=ROOT,
+            stdout=output,
+            stderr=subprocess.STDOUT,
+        )
+    running = Server(f"http://127.0.0.1:{port}", process, log)
 
     def up() -> bool:
         try:
-            return httpx.get(f"{base}/api/v1/health", timeout=2).status_code == 200
+            return httpx.get(f"{running.base}/api/v1/health", timeout=2).status_code == 200
         except httpx.HTTPError:
             return False
 
     try:
         wait_for(up, 60, "gunicorn to answer")
-        yield base
+        yield running
     finally:
-        process.terminate()
-        process.wait(timeout=30)
+        running.stop()
+
+
+@pytest.fixture
+def served(server: Server) -> str:
+    return server.base
 
 
 def raw_request(base: str, target: str) -> tuple[int, str, bytes]:
@@ -91,3 +114,48 @@ def test_huge_unpunctuated_articles_do_not_freeze_the_web(served: str) -> None:
         thread.join(timeout=60)
     assert probes == [200] * 10
     assert accepted == [202, 202], "accepted (the second joins the first)"
+
+
+SECRET, TEXT = "s3cr3t-key-4711", "GeheimeZinOverDeDijken"
+
+
+def test_no_key_or_text_from_a_query_string_reaches_any_log_line(server: Server) -> None:
+    """Clients of both protocols that put their key and the text in the query string: the
+    access log keeps the path alone, and nothing else logs them either."""
+    query = f"q={TEXT}&source=nl&target=en"
+    requests = [
+        ("POST", f"/translate?{query}&api_key={SECRET}"),  # LibreTranslate, a key
+        ("POST", f"/translate?{query}"),  # no key: waits for a worker, then 503
+        ("POST", f"/v2/translate?auth_key={SECRET}&text={TEXT}&target_lang=EN"),  # DeepL
+        ("GET", f"/api/v1/jobs/{'f' * 32}?api_key={SECRET}&q={TEXT}"),
+        ("GET", f"/api/v1/ready?api_key={SECRET}&q={TEXT}"),
+    ]
+    with httpx.Client(base_url=server.base, timeout=10) as client:
+        statuses = [client.request(method, target).status_code for method, target in requests]
+    assert 401 in statuses and 503 in statuses, statuses
+    status, _, _ = raw_request(server.base, f"/api/v1/jobs/{'a' * 9000}?api_key={SECRET}")
+    assert status == 414
+    server.stop()
+    lines = server.log.read_text(errors="replace").splitlines()
+    assert sum('"POST /translate HTTP/1.1"' in line for line in lines) == 2, "access lines"
+    leaks = [line for line in lines if SECRET in line or TEXT in line]
+    assert not leaks, leaks
+
+
+def test_metrics_sum_the_http_figures_of_every_web_process_and_leave_no_folder(
+    server: Server,
+) -> None:
+    for _ in range(8):  # spread over both web processes
+        assert httpx.get(f"{server.base}/api/v1/health").status_code == 200
+    metrics = httpx.get(f"{server.base}/metrics").text
+    count = re.search(
+        r'^vertaal_http_request_duration_seconds_count\{[^}]*endpoint="api.health"'
+        r'[^}]*status="200"[^}]*\} (\S+)$',
+        metrics,
+        re.M,
+    )
+    assert count and float(count.group(1)) >= 8, metrics[-3000:]  # + the start-up probes
+    folder = Path("/dev/shm" if Path("/dev/shm").is_dir() else tempfile.gettempdir())
+    assert (folder / f"vertaal-metrics-{server.process.pid}").is_dir()
+    server.stop()
+    assert not (folder / f"vertaal-metrics-{server.process.pid}").exists(), "removed at exit"

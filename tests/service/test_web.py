@@ -10,6 +10,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from service import create_app
+from service.web import NOTHING_TO_TRANSLATE
 from tests.conftest import ARTICLES, TinyModels, browser_owner, run_queued_job, settings_for
 from tests.processes import free_port
 from tests.service.test_api import unique_article
@@ -86,39 +87,70 @@ def test_form_submission_redirects_to_the_job_page(client: FlaskClient) -> None:
     job_page = response.headers["Location"]
     assert re.fullmatch(r"/jobs/[0-9a-f]{32}", job_page)
     page = client.get(job_page).get_data(as_text=True)
-    assert 'role="progressbar"' in page and 'aria-valuenow="0"' in page
+    assert 'role="progressbar"' in page and "aria-valuenow" not in page, "no amount yet"
+    assert "Waiting to translate the article…" in page and "Waiting in the queue" in page
+    assert "0 of 0" not in page
     assert "Cancel this job" in page
 
 
 @pytest.mark.parametrize(
     ("fields", "status", "message"),
     [
-        ({"text": "   "}, 400, "Paste an article or choose a file first"),
-        ({"text": "De NAVO praat. " * 70_000}, 413, "the limit is 1,000,000 bytes"),
-        ({"text": ENGLISH}, 422, "looks like English"),
+        ({"text": ""}, 400, NOTHING_TO_TRANSLATE),
+        ({"text": "   "}, 400, NOTHING_TO_TRANSLATE),
+        ({"file": (io.BytesIO(b""), "leeg.txt")}, 400, "leeg.txt holds no article text."),
+        (
+            {"text": "De NAVO praat. " * 70_000},
+            413,
+            "The submitted text is 1,050,000 characters long; the limit is 1,000,000 characters.",
+        ),
         (
             {"file": (io.BytesIO(b"%PDF"), "scan.pdf")},
             415,
-            "Vertaal reads .txt, .md, .html, .htm, .docx files",
+            ".pdf files are not supported; use one of .txt, .md, .html, .htm, .docx.",
         ),
     ],
 )
-def test_form_errors_are_shown_inline_with_the_text_kept(
+def test_form_errors_are_said_once_with_the_text_kept(
     client: FlaskClient, fields: dict[str, object], status: int, message: str
 ) -> None:
     response = post_form(client, **fields)
     assert response.status_code == status
     page = response.get_data(as_text=True)
-    assert 'data-testid="form-error"' in page and message in page
+    alert = re.search(r'data-testid="form-error">(.*?)</div>', page, re.S)
+    assert alert and re.sub(r"<[^>]+>|\s+", " ", alert.group(1)).strip() == message
     if isinstance(fields.get("text"), str) and len(str(fields["text"])) < 1000:
         assert f">{fields['text']}</textarea>" in page
 
 
-def test_not_dutch_offers_the_override(client: FlaskClient) -> None:
+def test_not_dutch_points_at_the_checkbox_on_the_page(client: FlaskClient) -> None:
     refused = post_form(client, text=ENGLISH)
-    assert 'name="check_language" value="false"' in refused.get_data(as_text=True)
+    assert refused.status_code == 422
+    page = refused.get_data(as_text=True)
+    assert "looks like English (en, " in page and "tick “Skip the language check”" in page
+    assert "--any-language" not in page and "check_language" not in page.split("<form")[0]
+    assert 'name="check_language" value="false"' in page
+    assert "Skip the language check (it is Dutch, or translate it anyway)" in page
     accepted = post_form(client, text=ENGLISH, check_language="false")
     assert accepted.status_code == 303
+
+
+def test_a_file_over_the_upload_limit_is_refused_in_the_forms_words(redis_url: str) -> None:
+    client = create_app({"redis_url": redis_url, "max_upload_bytes": 10_000}).test_client()
+    big = io.BytesIO(b"<p>" + b"De NAVO praat met Rusland. " * 1000 + b"</p>")
+    response = post_form(client, file=(big, "article.html"))
+    assert response.status_code == 413
+    assert "That is more than the 0.01 MB a file (or the form) may hold." in response.get_data(
+        as_text=True
+    )
+
+
+def test_the_counter_and_the_limits_are_stated_in_one_unit_each(client: FlaskClient) -> None:
+    page = client.get("/").get_data(as_text=True)
+    counter = re.search(r'id="counter"[^>]*>(.*?)</p>', page, re.S)
+    assert counter and "of 1,000,000 characters" in counter.group(1)
+    assert "bytes" not in counter.group(1) and "MB" not in counter.group(1)
+    assert "Files up to\n      10 MB" in page or "Files up to 10 MB" in " ".join(page.split())
 
 
 def test_form_keeps_the_text_when_redis_is_down(tiny_models: object) -> None:
@@ -156,6 +188,8 @@ def test_a_done_job_page_shows_everything(finished: tuple[FlaskClient, str, Resu
     assert f"Removed by the cleaner ({len(result.removed)})" in page
     assert "&lt;img src=x onerror=alert(1)&gt; navo.txt" in page, "the file name is escaped"
     assert "<img src=x" not in page
+    assert "Translated by marian@local-" in page and "summarized by bart@local-" in page
+    assert "/marian" not in page, "no path on the server"
 
 
 def test_downloads(finished: tuple[FlaskClient, str, Result]) -> None:

@@ -32,6 +32,8 @@ MODEL_FILE_PATTERNS = [
 # The tokenizers of the default models' architectures (used when a model's files do not name
 # their tokenizer class, as the published ones do not).
 DIRECT_TOKENIZERS = {"marian": "MarianTokenizer", "bart": "BartTokenizer"}
+# How the Hugging Face cache names a model's folder: models--<owner>--<name>.
+HUB_REPO_PREFIX = "models--"
 ROLE_VARIABLES = {"translation": "VERTAAL_TRANSLATION_MODEL", "summary": "VERTAAL_SUMMARY_MODEL"}
 
 
@@ -42,6 +44,18 @@ class ModelSource:
     ref: str
     path: Path
     revision: str
+
+    @property
+    def public_name(self) -> str:
+        """How results and pages name the model: `hub-id@commit` for a model from the hub
+        (or a directory that is a snapshot in a hub cache), `folder@local-…` for another
+        directory; never a path on this server."""
+        if self.path.parent.name == "snapshots" and self.path.parent.parent.name.startswith(
+            HUB_REPO_PREFIX
+        ):  # a snapshot in a Hugging Face cache: models--<owner>--<name>/snapshots/<commit>
+            repo = self.path.parent.parent.name.removeprefix(HUB_REPO_PREFIX).replace("--", "/")
+            return f"{repo}@{self.path.name}"
+        return f"{self.path.name}@{self.revision}"
 
 
 def _unavailable(ref: str, role: str, problem: str) -> ModelUnavailableError:

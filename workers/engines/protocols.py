@@ -13,6 +13,7 @@ from typing import Protocol
 class Translator(Protocol):
     """Translates batches of sentences; knows its input limit and how to count tokens."""
 
+    # The model as results name it (`hub-id@revision`, never a path on the server).
     model_ref: str
     # The backend actually running the model (after any fallback), e.g. "ctranslate2".
     backend: str

@@ -76,7 +76,7 @@ class _Role:
         self.files = files
         self.generator = generator
         self.backend = backend
-        self.model_ref = files.source.ref
+        self.model_ref = files.source.public_name  # what results show: never a local path
         self.num_beams = num_beams or int(files.generation.get("num_beams") or 1)
         self.max_input_tokens = files.max_input_tokens
 

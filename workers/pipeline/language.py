@@ -65,8 +65,10 @@ def check_dutch(text: str) -> None:
         and probability >= _MIN_OTHER_PROBABILITY
         and ranking.get("nl", 0.0) <= _MAX_DUTCH_PROBABILITY
     ):
+        looks_like = f"{language_name(best)} ({best}, {probability:.0%} sure)"
         raise NotDutchError(
-            f"this text looks like {language_name(best)} ({best}, {probability:.0%} sure), "
-            "not Dutch; Vertaal translates Dutch articles (to translate it anyway, turn the "
-            'language check off: `--any-language`, or `"check_language": false` in the API)'
+            f"this text looks like {looks_like}, not Dutch; Vertaal translates Dutch articles "
+            "(to translate it anyway, turn the language check off: `--any-language`, or "
+            '`"check_language": false` in the API)',
+            looks_like=looks_like,
         )

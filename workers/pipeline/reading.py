@@ -100,6 +100,30 @@ def sample_text(source: SourceFile) -> str:
     return format_of(source.name).sample(source.data, source.name)[:SAMPLE_CHARS]
 
 
+# UTF-8 continuation bytes (10xxxxxx): every other byte of UTF-8 text starts a character.
+_CONTINUATION_BYTES = bytes(range(0x80, 0xC0))
+_BOM = "\ufeff".encode()
+
+
+def known_length(source: SourceFile) -> int | None:
+    """The characters of the article's text where its bytes tell them at once (pasted text,
+    .txt, .md), in one linear pass; None where only extraction can (HTML, Word)."""
+    if source.text is not None:
+        return len(source.text)
+    if suffix_of(source.name) not in TEXT_SUFFIXES:
+        return None
+    bom = 1 if source.data.startswith(_BOM) else 0
+    return len(source.data.translate(None, _CONTINUATION_BYTES)) - bom
+
+
+def check_length(chars: int, limit: int, what: str) -> None:
+    """The one article size limit (VERTAAL_MAX_ARTICLE_CHARS), in characters."""
+    if chars > limit:
+        raise ArticleTooLargeError(
+            f"{what} is {chars:,} characters long; the limit is {limit:,} characters"
+        )
+
+
 def read_text(text: str) -> RawDocument:
     """Pasted article text."""
     if "\x00" in text:
@@ -266,8 +290,10 @@ def _sample_docx(data: bytes, filename: str) -> str:
 
 
 def docx_text_chars(data: bytes, filename: str) -> int:
-    """The characters of the body's text, in one streamed pass."""
-    return sum(len(text) for text in _docx_paragraphs(_open_docx(data, filename), filename))
+    """The characters of the body's text as a text file would hold it (paragraphs apart by a
+    blank line), in one streamed pass."""
+    paragraphs = [len(t) for t in _docx_paragraphs(_open_docx(data, filename), filename) if t]
+    return sum(paragraphs) + 2 * max(0, len(paragraphs) - 1)
 
 
 def check_docx(data: bytes, filename: str) -> None:

@@ -26,14 +26,18 @@ from workers.pipeline.article import (
 )
 from workers.pipeline.cleaning import clean_article
 from workers.pipeline.language import check_dutch
+from workers.pipeline.reading import check_length
 from workers.pipeline.splitting import fit_sentences, fit_to_limit, needs_model
 from workers.pipeline.summarizing import summarize_many
 from workers.settings import Settings
 
 # Part of every cache key: bump it when a change to the pipeline changes its output.
-PIPELINE_VERSION = "2"
+# 3: results name their models by hub id or folder name, never by a path on the server.
+PIPELINE_VERSION = "3"
 
-# Called with (done, total, stage); may raise CancelledError to stop between batches.
+# Called with (done, total, stage); may raise CancelledError to stop between batches. The
+# stages, in order: "read" (cleaning, checking and splitting the text), "translate"
+# (sentences done of total), "summarize" (summary steps done of total).
 ProgressCallback = Callable[[int, int, str], None]
 
 
@@ -51,6 +55,7 @@ class RunOptions:
     check_language: bool = True
     batch_size: int = 8
     max_sentence_tokens: int = 200
+    max_chars: int | None = None  # the article size limit, on the text as read
 
     @classmethod
     def from_settings(cls, settings: Settings) -> RunOptions:
@@ -59,6 +64,7 @@ class RunOptions:
             check_language=settings.check_language,
             batch_size=settings.batch_size,
             max_sentence_tokens=settings.max_sentence_tokens,
+            max_chars=settings.max_article_chars,
         )
 
 
@@ -93,6 +99,9 @@ def draft_article(
     timings: dict[str, float] = {}
     report = on_progress or (lambda done, total, stage: None)
     translator = engines.translator
+    if options.max_chars is not None:  # an HTML or Word file's text is known only now
+        check_length(len(document.text), options.max_chars, "the article's text")
+    report(0, 0, "read")
 
     with _timed(timings, "clean"):
         article = prepare_article(document, check_language=options.check_language)

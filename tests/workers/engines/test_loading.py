@@ -5,7 +5,7 @@ import pytest
 
 from tests.conftest import TinyModels
 from workers.engines import loading
-from workers.engines.loading import resolve_model
+from workers.engines.loading import ModelSource, resolve_model
 from workers.engines.signature import output_signature, worker_signature
 from workers.errors import ModelUnavailableError
 from workers.settings import Settings
@@ -88,3 +88,21 @@ def test_a_workers_signature_names_the_summary_model_whenever_it_can_summarize(
     assert "summary" not in worker_signature(missing), "no summary model: no summaries either"
     with pytest.raises(ModelUnavailableError):
         worker_signature(missing.model_copy(update={"summary": True}))
+
+
+@pytest.mark.parametrize(
+    ("path", "revision", "name"),
+    [
+        (
+            "/srv/hf/hub/models--Helsinki-NLP--opus-mt-nl-en/snapshots/0123abcd",
+            "0123abcd",
+            "Helsinki-NLP/opus-mt-nl-en@0123abcd",
+        ),
+        ("/srv/models/marian-nl-en", "local-00ff", "marian-nl-en@local-00ff"),
+    ],
+)
+def test_models_are_named_by_hub_id_or_folder_never_by_path(
+    path: str, revision: str, name: str
+) -> None:
+    source = ModelSource(ref=path, path=Path(path), revision=revision)
+    assert source.public_name == name

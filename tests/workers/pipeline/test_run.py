@@ -1,13 +1,14 @@
+import json
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.conftest import ARTICLES
+from tests.conftest import ARTICLES, TinyModels
 from workers.engines.factory import load_engines
 from workers.engines.protocols import Engines, Summarizer, Translator
-from workers.errors import CancelledError, EmptyArticleError, NotDutchError
+from workers.errors import ArticleTooLargeError, CancelledError, EmptyArticleError, NotDutchError
 from workers.pipeline.article import RawDocument, Result
 from workers.pipeline.reading import read_path
 from workers.pipeline.run import RunOptions, translate_article
@@ -143,6 +144,7 @@ def test_progress_is_monotonic_and_complete(engines: tuple[Recording, Recording]
         batch_size=8,
         on_progress=lambda done, total, stage: events.append((done, total, stage)),
     )
+    assert events[0] == (0, 0, "read"), "reading and cleaning is a stage of its own"
     translated = [(d, t) for d, t, stage in events if stage == "translate"]
     sentences = sum(shape(result.source.paragraphs)) + 1  # + the title
     assert translated[-1] == (sentences, sentences)
@@ -196,6 +198,29 @@ def test_not_dutch_is_refused_unless_the_check_is_off(engines: tuple[Recording, 
     with pytest.raises(NotDutchError):
         run(english, engines)
     assert run(english, engines, check_language=False, summary=False).translation.paragraphs
+
+
+def test_the_article_limit_holds_for_text_known_only_once_read(
+    engines: tuple[Recording, Recording],
+) -> None:
+    """An HTML or Word file's text is measured when the worker has read it."""
+    document = read_path(ARTICLES / "sherman-brussels-talks.txt")
+    length = len(document.text)
+    assert run(document, engines, max_chars=length, summary=False).translation.paragraphs
+    translator, _ = engines
+    translator.batches.clear()
+    with pytest.raises(ArticleTooLargeError, match=f"the limit is {length - 1:,} characters"):
+        run(document, engines, max_chars=length - 1)
+    assert translator.batches == [], "refused before any model work"
+
+
+def test_results_name_models_without_a_server_path(
+    engines: tuple[Recording, Recording], tiny_models: TinyModels
+) -> None:
+    result = run(read_path(ARTICLES / "sherman-brussels-talks.txt"), engines)
+    assert result.models.translation.startswith("marian@local-")
+    assert result.models.summary is not None and result.models.summary.startswith("bart@local-")
+    assert str(tiny_models.translation.parent) not in json.dumps(result.to_dict())
 
 
 def test_empty_after_cleaning_is_an_error(engines: tuple[Recording, Recording]) -> None:
