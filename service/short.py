@@ -5,10 +5,15 @@ it goes to a queue of its own (`vertaal-short`), which a worker of its own takes
 request waits a bounded time (VERTAAL_SHORT_WAIT) for the answer. Both protocols go through
 here and through the same workers, models and sentence cache as every job: there is no
 second translation path.
+
+Each text of a request is looked at on its own (`languages`): Dutch goes to the model;
+English, and text without letters, come back as they are; the doors refuse other languages
+in their own words.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from service.context import Services
@@ -16,7 +21,7 @@ from workers import replies
 from workers.celery_app import send_texts
 from workers.errors import ArticleTooLargeError, VertaalError, error_from_code
 from workers.keys import KeyStore
-from workers.pipeline.language import detect
+from workers.pipeline.language import SOURCE, TARGET, Identified, identify, visible_text
 from workers.pipeline.splitting import needs_model
 
 
@@ -37,7 +42,7 @@ class ShortResult:
     summary: str | None
 
 
-def check_size(services: Services, texts: list[str]) -> int:
+def check_size(services: Services, texts: Sequence[str]) -> int:
     """The characters of all the texts; TooLongError above the limit."""
     size = sum(len(text) for text in texts)
     limit = services.settings.short_max_chars
@@ -46,26 +51,53 @@ def check_size(services: Services, texts: list[str]) -> int:
     return size
 
 
-def detected(texts: list[str]) -> tuple[str, float]:
-    """The language of the texts together (Dutch or English) and the confidence (0-100)."""
-    ranking = detect(" ".join(texts)[:2000])
-    return ranking[0] if ranking else ("nl", 0.0)
+def languages(texts: Sequence[str], source: str | None, *, markup: bool) -> list[Identified]:
+    """Each text's language: identified when `source` is None, else `source` as the client
+    says (as DeepL and LibreTranslate take it). A text without letters has none either way."""
+    found = []
+    for text in texts:
+        visible = visible_text(text, markup=markup)
+        if source is None:
+            found.append(identify(visible))
+        elif any(ch.isalpha() for ch in visible):
+            found.append(Identified(source, 100.0))
+        else:
+            found.append(Identified(None, 0.0))
+    return found
 
 
-def translate_short(
+def first_refused(found: Sequence[Identified]) -> Identified | None:
+    """The first text in a language Vertaal neither translates nor gives back (not Dutch,
+    not English, not without letters): the doors refuse the request, naming it."""
+    return next((f for f in found if f.code not in (SOURCE, TARGET, None)), None)
+
+
+def translate_some(
     services: Services,
-    texts: list[str],
+    texts: Sequence[str],
+    chosen: Sequence[bool],
     *,
     html: bool,
     summary: bool = False,
-    api_key: str | None = None,
 ) -> ShortResult:
-    size = check_size(services, texts)
+    """The texts, the chosen ones translated (in one round trip) and the rest as they are."""
+    wanted = [text for text, pick in zip(texts, chosen, strict=True) if pick]
+    done = translate_short(services, wanted, html=html, summary=summary) if wanted else None
+    translated = iter(done.texts if done else [])
+    out = [next(translated) if pick else text for text, pick in zip(texts, chosen, strict=True)]
+    return ShortResult(out, done.summary if done else None)
+
+
+def translate_short(
+    services: Services, texts: Sequence[str], *, html: bool, summary: bool = False
+) -> ShortResult:
+    """The texts translated by a short-text worker, waiting for it (NoAnswerError after the
+    wait)."""
     if not any(needs_model(text) for text in texts) and not summary:
         return ShortResult(list(texts), None)  # nothing to translate: no round trip
     wait = services.settings.short_wait
     reply_to = replies.new_reply_to()
-    send_texts(services.celery, reply_to, texts, html=html, summary=summary, wait=wait)
+    send_texts(services.celery, reply_to, list(texts), html=html, summary=summary, wait=wait)
     answer = replies.wait(services.queue, reply_to, wait)
     if answer is None:
         services.metrics.count("vertaal_short_requests", outcome="no_answer")
@@ -77,6 +109,10 @@ def translate_short(
         services.metrics.count("vertaal_short_requests", outcome="failed")
         raise error_from_code(answer["error"]["code"], answer["error"]["message"])
     services.metrics.count("vertaal_short_requests", outcome="answered")
-    if api_key:
-        KeyStore(services.queue).add_usage(api_key, size)
     return ShortResult(list(answer["texts"]), answer.get("summary"))
+
+
+def count_usage(services: Services, api_key: str | None, characters: int) -> None:
+    """Characters billed to the request's key (after its translation succeeded)."""
+    if api_key and characters:
+        KeyStore(services.queue).add_usage(api_key, characters)

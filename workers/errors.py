@@ -45,6 +45,8 @@ class UnsupportedFormatError(InputError):
 class NotDutchError(InputError):
     code = "not_dutch"
     http_status = 422
+    # What the text looks like instead (an ISO 639 code), when the check could tell.
+    language: str | None = None
 
 
 class ArticleTooLargeError(InputError):
