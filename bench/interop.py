@@ -22,6 +22,7 @@ import re
 import subprocess
 import sys
 import tempfile
+import time
 import xml.etree.ElementTree as ElementTree
 from collections import Counter
 from collections.abc import Sequence
@@ -44,7 +45,7 @@ def interop_python(checkout: Path) -> Path:
     python = VENV / "bin" / "python"
     if not python.exists():
         subprocess.run([sys.executable, "-m", "venv", str(VENV)], check=True)
-        packages = [str(checkout), "pytest>=8", "pydantic<2", "typing_extensions"]
+        packages = [str(checkout), "pytest>=8", "pydantic<2", "typing_extensions", "click"]
         subprocess.run([str(python), "-m", "pip", "install", "--quiet", *packages], check=True)
     return python
 
@@ -94,6 +95,33 @@ def print_table(found: list[tuple[str, str, str]]) -> None:
     print(", ".join(f"{count} {outcome}" for outcome, count in sorted(totals.items())))
 
 
+def start_vertaal(stack: ExitStack, folder: Path) -> tuple[str, str]:
+    """Vertaal on the tiny models, keys required, and a key: (its URL, the key). The worker
+    is started once the web answers (readiness, with keys required, needs a key itself)."""
+    models = build_tiny_models(folder / "models")
+    settings = {"VERTAAL_REQUIRE_API_KEY": "1", "VERTAAL_SHORT_WAIT": "60"}
+    service = stack.enter_context(running_service(models, [], settings))
+    env = {
+        **os.environ, **settings, "VERTAAL_REDIS_URL": service.redis_url, "HF_HUB_OFFLINE": "1",
+        "VERTAAL_TRANSLATION_MODEL": str(models.translation),
+        "VERTAAL_SUMMARY_MODEL": str(models.summary),
+    }  # fmt: skip
+    log = stack.enter_context((folder / "worker.log").open("wb"))
+    worker = subprocess.Popen(
+        [sys.executable, "-m", "cli", "worker"], env=env, cwd=ROOT, stdout=log,
+        stderr=subprocess.STDOUT,
+    )  # fmt: skip
+    stack.callback(worker.wait, 60)
+    stack.callback(worker.terminate)
+    key = new_key(service.redis_url)
+    deadline = time.monotonic() + 300
+    while b"ready." not in (folder / "worker.log").read_bytes():
+        if time.monotonic() > deadline or worker.poll() is not None:
+            raise RuntimeError((folder / "worker.log").read_text(errors="replace")[-3000:])
+        time.sleep(0.5)
+    return service.url, key
+
+
 def main(argv: Sequence[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("checkout", type=Path, help="a checkout of DeepLcom/deepl-python")
@@ -108,10 +136,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         folder = Path(stack.enter_context(tempfile.TemporaryDirectory()))
         url, key = options.url, options.auth_key
         if url is None:
-            models = build_tiny_models(folder / "models")
-            settings = {"VERTAAL_REQUIRE_API_KEY": "1", "VERTAAL_SHORT_WAIT": "60"}
-            service = stack.enter_context(running_service(models, [()], settings))
-            url, key = service.url, new_key(service.redis_url)
+            url, key = start_vertaal(stack, folder)
         elif key is None:
             parser.error("--url needs --auth-key")
         run_suite(python, checkout, url, key, folder / "report.xml")

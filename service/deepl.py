@@ -16,7 +16,7 @@ clients simply ignore.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from flask import Blueprint, Response, jsonify, request
 from flask.typing import ResponseReturnValue
@@ -48,8 +48,8 @@ from service.short import (
 )
 from workers.errors import ArticleTooLargeError, InputError, VertaalError
 from workers.keys import KeyStore
-from workers.pipeline.language import SOURCE, TARGET, language_name
-from workers.pipeline.markup import XmlTags, translate_xml
+from workers.pipeline.language import SOURCE, TARGET, language_name, visible_text
+from workers.pipeline.markup import XmlTags, translate_xml, xml_text
 
 bp = Blueprint("deepl", __name__, url_prefix="/v2")
 
@@ -102,6 +102,14 @@ def _xml_tags(options: DlTranslateRequest) -> XmlTags:
     )
 
 
+def _reader(options: DlTranslateRequest) -> Callable[[str], str]:
+    """What of a text its language is identified by: with tags, only what is translated."""
+    if options.tag_handling == "xml":
+        tags = _xml_tags(options)
+        return lambda text: xml_text(text, tags)
+    return lambda text: visible_text(text, markup=options.tag_handling == "html")
+
+
 def _translated(
     texts: Sequence[str], chosen: Sequence[bool], options: DlTranslateRequest
 ) -> ShortResult:
@@ -142,7 +150,7 @@ def translate() -> ResponseReturnValue:
     texts = options.text
     check_size(services(), texts)
     source = options.source_lang.lower() if options.source_lang else None
-    found = languages(texts, source, markup=options.tag_handling is not None)
+    found = languages(texts, source, _reader(options))
     refused = first_refused(found)
     if refused is not None and refused.code:
         number = found.index(refused) + 1

@@ -44,7 +44,14 @@ from service.submission import ArticleRequest, submit
 from workers.errors import InputError, NotDutchError, VertaalError
 from workers.job_record import JobOptions, JobStatus
 from workers.pipeline.article import SourceFile
-from workers.pipeline.language import SOURCE, TARGET, Identified, identify, language_name
+from workers.pipeline.language import (
+    SOURCE,
+    TARGET,
+    Identified,
+    identify,
+    language_name,
+    visible_text,
+)
 from workers.pipeline.reading import SUPPORTED_SUFFIXES, is_supported, suffix_of
 
 bp = Blueprint("libretranslate", __name__)
@@ -205,12 +212,13 @@ def translate() -> ResponseReturnValue:
     text_format = str(params.get("format") or "text")
     if text_format not in FORMATS:
         raise Refusal(400, f"{text_format} format is not supported")
-    found = languages(texts, taken_as, markup=text_format == "html")
+    html = text_format == "html"
+    found = languages(texts, taken_as, lambda text: visible_text(text, markup=html))
     refused = first_refused(found)
     if refused is not None and refused.code:
         raise Refusal(400, _not_from(refused.code))
     chosen = [f.code == SOURCE for f in found]
-    done = translate_some(services(), texts, chosen, html=text_format == "html")
+    done = translate_some(services(), texts, chosen, html=html)
     translated_chars = sum(len(t) for t, pick in zip(texts, chosen, strict=True) if pick)
     count_usage(services(), key.id if key else None, translated_chars)
     body: dict[str, Any] = {"translatedText": done.texts if isinstance(q, list) else done.texts[0]}

@@ -13,7 +13,7 @@ in their own words.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from service.context import Services
@@ -21,7 +21,7 @@ from workers import replies
 from workers.celery_app import send_texts
 from workers.errors import ArticleTooLargeError, VertaalError, error_from_code
 from workers.keys import KeyStore
-from workers.pipeline.language import SOURCE, TARGET, Identified, identify, visible_text
+from workers.pipeline.language import SOURCE, TARGET, Identified, identify
 from workers.pipeline.splitting import needs_model
 
 
@@ -51,12 +51,16 @@ def check_size(services: Services, texts: Sequence[str]) -> int:
     return size
 
 
-def languages(texts: Sequence[str], source: str | None, *, markup: bool) -> list[Identified]:
-    """Each text's language: identified when `source` is None, else `source` as the client
-    says (as DeepL and LibreTranslate take it). A text without letters has none either way."""
+def languages(
+    texts: Sequence[str], source: str | None, read: Callable[[str], str] = str
+) -> list[Identified]:
+    """Each text's language: identified (in what `read` finds to translate in it: the text
+    of HTML, the untranslated parts of XML left out) when `source` is None, else `source` as
+    the client says (as DeepL and LibreTranslate take it). A text without letters has none
+    either way."""
     found = []
     for text in texts:
-        visible = visible_text(text, markup=markup)
+        visible = read(text)
         if source is None:
             found.append(identify(visible))
         elif any(ch.isalpha() for ch in visible):

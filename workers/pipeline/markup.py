@@ -286,12 +286,23 @@ def _xml_runs(tokens: list[str], tags: XmlTags) -> list[list[int]]:
     return runs
 
 
+def _xml_tokens(text: str) -> list[str]:
+    return [t for t in re.split(f"({_XML_MARKUP.pattern})", text, flags=re.DOTALL) if t]
+
+
+def xml_text(text: str, tags: XmlTags) -> str:
+    """The text of an XML document that would be translated (not its tags, not the text of
+    ignored elements): what its language is identified by."""
+    tokens = _xml_tokens(text)
+    return " ".join(unescape(tokens[i]) for run in _xml_runs(tokens, tags) for i in run)
+
+
 def translate_xml(texts: Sequence[str], translate: Translate, tags: XmlTags) -> list[str]:
     """XML texts with their text translated by `translate` (one call for all of them) and
     every tag, comment and ignored element byte for byte as sent."""
     documents = []
     for text in texts:
-        tokens = [t for t in re.split(f"({_XML_MARKUP.pattern})", text, flags=re.DOTALL) if t]
+        tokens = _xml_tokens(text)
         documents.append((tokens, _xml_runs(tokens, tags)))
     runs = [
         [unescape(tokens[i]) for i in run] for tokens, doc_runs in documents for run in doc_runs

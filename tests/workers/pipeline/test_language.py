@@ -79,4 +79,3 @@ def test_markup_is_not_language() -> None:
     toot = '<p>Goed zo <a href="https://x.example/@nos" class="u-url mention">@nos</a></p>'
     assert identify(visible_text(toot, markup=True)).code == "nl"
     assert visible_text("<b>A &amp; B</b>", markup=True).split() == ["A", "&", "B"]
-

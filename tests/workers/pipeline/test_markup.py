@@ -12,7 +12,7 @@ from bs4 import BeautifulSoup, Comment, Tag
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from workers.pipeline.markup import XmlTags, translate_html, translate_xml
+from workers.pipeline.markup import XmlTags, translate_html, translate_xml, xml_text
 
 PAGE = (Path(__file__).parents[2] / "data" / "news-page.html").read_text()
 
@@ -230,3 +230,10 @@ def test_fragments_declarations_and_broken_xml_come_back_as_they_were() -> None:
     assert out[1].endswith("EN DIT</p> LOS &lt; EN &gt; &amp; KLAAR"), "a stray < is text"
     assert "<![CDATA[<x>]]>" in out[0] and "TEKST" in out[0]
     assert out[2] == "GEEN MARKUP" and out[3] == "<ignore/>NA EEN LEEG GENEGEERD ELEMENT."
+
+
+def test_an_xml_texts_language_is_read_from_what_is_translated() -> None:
+    mixed = "<p>This is a <b>short</b> sentence.</p><ignore>يجب تجاهل هذا الجزء.</ignore> More."
+    assert xml_text(mixed, XmlTags(ignore=frozenset({"ignore"}))).split() == [
+        "This", "is", "a", "short", "sentence.", "More.",
+    ]  # fmt: skip
