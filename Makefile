@@ -4,7 +4,8 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: install system-deps test run lint docs bench bench-accept bench-short bench-load bench-folder
+.PHONY: install system-deps test run lint docs bench bench-accept bench-short bench-load \
+	bench-folder bench-waiting interop
 
 install: $(STAMP)
 
@@ -66,6 +67,16 @@ bench-folder: install
 # standard library when imported, so it never shares one with Vertaal or its tests).
 bench-load: install .venv-load/bin/locust
 	$(BIN)/python -m bench.load
+
+# 64 LibreTranslate clients waiting at once while health and job polling are timed.
+bench-waiting: install
+	$(BIN)/python -m bench.waiting
+
+# DeepL's own test suite (a checkout of DeepLcom/deepl-python) against a live Vertaal on
+# the tiny models, in a virtual environment of its own (.venv-interop, pydantic<2).
+interop: install
+	@test -n "$(DEEPL_TESTS)" || (echo "usage: make interop DEEPL_TESTS=<deepl-python checkout>"; exit 2)
+	$(BIN)/python -m bench.interop "$(DEEPL_TESTS)"
 
 .venv-load/bin/locust:
 	$(PYTHON) -m venv .venv-load

@@ -27,7 +27,8 @@ class AuthError(Exception):
 
 
 def presented_key() -> str | None:
-    """The key in the Authorization header, or in an `api_key` field (query, form or JSON)."""
+    """The key in the Authorization header, or in an `api_key` field (query, form or JSON), or
+    in DeepL's legacy `auth_key` field (query or form, as older DeepL integrations send it)."""
     header = request.headers.get("Authorization", "")
     scheme, _, credential = header.partition(" ")
     if scheme in AUTH_SCHEMES and credential.strip():
@@ -37,7 +38,7 @@ def presented_key() -> str | None:
         body = request.get_json(silent=True)
         field = body.get("api_key") if isinstance(body, dict) else None
     else:
-        field = request.values.get("api_key")
+        field = request.values.get("api_key") or request.values.get("auth_key")
     return field if isinstance(field, str) and field else None
 
 

@@ -42,13 +42,27 @@ class Refusal(Exception):
 # clients read only those, whatever went wrong (a full queue, Redis gone, a bug).
 ErrorShape = Callable[[int, str], Response]
 PROTOCOL_SHAPES: dict[str, ErrorShape] = {}
+# The paths each protocol owns (a path, and everything under it), for what no route of its
+# blueprint answers: a 404 for an unknown path, a 405 for a wrong method.
+PROTOCOL_PATHS: dict[str, tuple[str, ...]] = {}
+
+
+def _protocol_shape() -> ErrorShape | None:
+    shape = PROTOCOL_SHAPES.get(request.blueprint or "")
+    if shape is not None:
+        return shape
+    path = request.path.rstrip("/") or "/"
+    for name, owned in PROTOCOL_PATHS.items():
+        if any(path == p or path.startswith(p + "/") for p in owned):
+            return PROTOCOL_SHAPES.get(name)
+    return None
 
 
 def error_response(
     status: int, code: str, message: str, headers: Mapping[str, str] | None = None
 ) -> Response:
     """In a protocol's own shape on its routes; JSON under /api; a page everywhere else."""
-    shape = PROTOCOL_SHAPES.get(request.blueprint or "")
+    shape = _protocol_shape()
     if shape is not None:
         response = shape(status, message)
     elif request.path.startswith("/api/"):

@@ -3,9 +3,11 @@ libretranslatepy, scripts) can use Vertaal unchanged: Dutch to English only.
 
 Followed from LibreTranslate's own server (`libretranslate/app.py`): parameters as JSON or
 form (query string included), `q` a string or (JSON) a list, its validation order and its
-error messages, `{"error": "..."}` bodies with 400, 403, 429, and CORS open as it is. Texts
-take Vertaal's short path (`service/short.py`); files become document jobs. API keys
-(`api_key`) are Vertaal's own.
+error messages, `{"error": "..."}` bodies on every path it owns (unknown ones and wrong
+methods too), and CORS open as it is. Texts take Vertaal's short path (`service/short.py`),
+each text identified on its own with `source=auto`: English comes back unchanged (as
+LibreTranslate's identity translation does), other languages are refused in its words. Files
+become document jobs. API keys (`api_key`) are Vertaal's own.
 """
 
 from __future__ import annotations
@@ -15,17 +17,17 @@ import time
 from pathlib import PurePath
 from typing import Any
 
-from flask import Blueprint, Response, abort, jsonify, request, url_for
+from flask import Blueprint, Response, jsonify, request, url_for
 from flask.typing import ResponseReturnValue
 from werkzeug.exceptions import HTTPException
 
 from service.auth import AuthError, authenticate
 from service.context import services
 from service.downloads import attachment
-from service.errors import PROTOCOL_SHAPES, Refusal
+from service.errors import PROTOCOL_PATHS, PROTOCOL_SHAPES, Refusal
 from service.openapi import documented, responses
 from service.ownership import new_owner
-from service.schemas import (
+from service.protocol_schemas import (
     LtDetection,
     LtDetections,
     LtDetectRequest,
@@ -35,15 +37,24 @@ from service.schemas import (
     LtLanguage,
     LtLanguages,
     LtSettings,
+    LtSuggestRequest,
     LtTranslateRequest,
     LtTranslation,
 )
-from service.short import check_size, detected, translate_short
+from service.schemas import Health
+from service.short import billed, check_unicode, first_refused, languages, translate_some
 from service.submission import ArticleRequest, submit
-from workers.errors import InputError, VertaalError
+from workers.errors import InputError, NotDutchError, VertaalError
 from workers.jobs.record import JobOptions, JobStatus
 from workers.pipeline.article import SourceFile
-from workers.pipeline.language import SOURCE, TARGET, detect, language_name
+from workers.pipeline.language import (
+    SOURCE,
+    TARGET,
+    Identified,
+    identify,
+    language_name,
+    visible_text,
+)
 from workers.pipeline.reading import SUPPORTED_SUFFIXES, is_supported, suffix_of
 
 bp = Blueprint("libretranslate", __name__)
@@ -52,6 +63,11 @@ bp = Blueprint("libretranslate", __name__)
 # an exhausted quota (403), too many requests (429); and Vertaal's own 503 when no worker
 # answers within the wait.
 LT_ERRORS = (400, 403, 429, 503)
+# Texts in one request (LibreTranslate's --batch-limit); each text may hold the settings'
+# short_max_chars (its --char-limit, announced as charLimit).
+BATCH_LIMIT = 50
+# A translated file's download, asked for before the file is done, is asked again after this.
+RETRY_AFTER = "5"
 
 FORMATS = ("text", "html")
 CORS = {
@@ -69,6 +85,10 @@ def _error(status: int, message: str) -> Response:
 
 
 PROTOCOL_SHAPES["libretranslate"] = _error
+PROTOCOL_PATHS["libretranslate"] = (
+    "/translate", "/translate_file", "/detect", "/languages", "/frontend", "/download_file",
+    "/suggest", "/health",
+)  # fmt: skip
 
 
 @bp.errorhandler(AuthError)
@@ -80,6 +100,8 @@ def unauthorized(error: AuthError) -> Response:
 
 @bp.errorhandler(VertaalError)
 def vertaal_error(error: VertaalError) -> Response:
+    if isinstance(error, NotDutchError) and error.language:  # a file in another language
+        return _error(400, _not_from(error.language))
     status = 400 if isinstance(error, InputError) else error.http_status
     return _error(status, str(error))
 
@@ -115,18 +137,53 @@ def _require(params: dict[str, Any], name: str) -> Any:
     return value
 
 
-def _language_pair(source: str, target: str) -> None:
+def _texts(q: Any) -> list[str]:
+    """`q` as a list of texts, within LibreTranslate's batch and per-text limits."""
+    texts = q if isinstance(q, list) else [q]
+    if not all(isinstance(text, str) for text in texts):
+        raise Refusal(400, "Invalid request: q must be a string or a list of strings")
+    check_unicode(texts)
+    if len(texts) > BATCH_LIMIT:
+        raise Refusal(
+            400, f"Invalid request: request ({len(texts)}) exceeds text limit ({BATCH_LIMIT})"
+        )
+    limit = services().settings.short_max_chars
+    for text in texts:
+        if len(text) > limit:
+            raise Refusal(
+                400, f"Invalid request: request ({len(text)}) exceeds text limit ({limit})"
+            )
+    return texts
+
+
+def _not_from(language: str) -> str:
+    """LibreTranslate's words for a pair it cannot translate, naming both languages."""
+    return (
+        f"{language_name(TARGET)} ({TARGET}) is not available as a target language from "
+        f"{language_name(language)} ({language})"
+    )
+
+
+def _source(source: str, target: str) -> str | None:
+    """The source language to take the texts in (None: detect each); refuses what Vertaal
+    cannot do. English into English is LibreTranslate's identity translation."""
     source, target = source.lower(), target.lower()
-    if source not in (SOURCE, "auto"):
+    if source not in (SOURCE, TARGET, "auto"):
         raise Refusal(400, f"{source} is not supported")
     if target != TARGET:
         if target == SOURCE:
+            named = "Dutch" if source == "auto" else language_name(source)
             raise Refusal(
                 400,
-                f"Dutch (nl) is not available as a target language from "
-                f"{language_name(source) if source != 'auto' else 'Dutch'} ({source})",
+                f"Dutch (nl) is not available as a target language from {named} ({source})",
             )
         raise Refusal(400, f"{target} is not supported")
+    return None if source == "auto" else source
+
+
+def _detected(found: Identified) -> dict[str, Any]:
+    """As LibreTranslate reports a text without letters: English, with no confidence."""
+    return {"confidence": found.confidence, "language": found.code or TARGET}
 
 
 @bp.post("/translate")
@@ -139,8 +196,9 @@ def _language_pair(source: str, target: str) -> None:
 def translate() -> ResponseReturnValue:
     """Translate text (LibreTranslate)
 
-    `q` is a string, or with JSON a list of strings; `source` is `nl` or `auto`, `target`
-    `en`; `format` is `text` or `html` (markup kept). Answers `translatedText` (a list for a
+    `q` is a string, or with JSON a list of strings; `source` is `nl`, or `auto` to identify
+    each text (English comes back unchanged, other languages are refused); `target` `en`;
+    `format` is `text` or `html` (markup kept). Answers `translatedText` (a list for a
     list), with `detectedLanguage` for `auto`.
     """
     key = authenticate()
@@ -151,29 +209,26 @@ def translate() -> ResponseReturnValue:
         alternatives = int(params.get("alternatives") or 0)
     except (TypeError, ValueError):
         raise Refusal(400, "Invalid request: alternatives parameter is not a number") from None
-    texts = q if isinstance(q, list) else [q]
-    if not all(isinstance(text, str) for text in texts):
-        raise Refusal(400, "Invalid request: q must be a string or a list of strings")
+    texts = _texts(q)
     if not isinstance(q, list):
         texts = ["\n".join(texts[0].splitlines())]
-    check_size(services(), texts)
-    _language_pair(source, target)
+    taken_as = _source(source, target)
     text_format = str(params.get("format") or "text")
     if text_format not in FORMATS:
         raise Refusal(400, f"{text_format} format is not supported")
-    body: dict[str, Any] = {}
-    if source.lower() == "auto":
-        language, confidence = detected(texts)
-        if language != SOURCE:
-            raise Refusal(
-                400,
-                f"{language_name(TARGET)} ({TARGET}) is not available as a target language "
-                f"from {language_name(language)} ({language})",
-            )
-        found = {"confidence": confidence, "language": language}
-        body["detectedLanguage"] = [found] * len(texts) if isinstance(q, list) else found
-    done = translate_short(services(), texts, html=text_format == "html", key=key)
-    body["translatedText"] = done.texts if isinstance(q, list) else done.texts[0]
+    html = text_format == "html"
+    found = languages(texts, taken_as, lambda text: visible_text(text, markup=html))
+    refused = first_refused(found)
+    if refused is not None and refused.code:
+        raise Refusal(400, _not_from(refused.code))
+    chosen = [f.code == SOURCE for f in found]
+    translated_chars = sum(len(t) for t, pick in zip(texts, chosen, strict=True) if pick)
+    with billed(services(), key, translated_chars):
+        done = translate_some(services(), texts, chosen, html=html)
+    body: dict[str, Any] = {"translatedText": done.texts if isinstance(q, list) else done.texts[0]}
+    if taken_as is None:
+        detections = [_detected(f) for f in found]
+        body["detectedLanguage"] = detections if isinstance(q, list) else detections[0]
     if alternatives > 0:  # a beam's runner-up is not kept: no alternatives to offer
         body["alternatives"] = [[] for _ in texts] if isinstance(q, list) else []
     return jsonify(LtTranslation.model_validate(body).model_dump(exclude_none=True))
@@ -187,21 +242,30 @@ def translate() -> ResponseReturnValue:
     tags=["LibreTranslate"],
 )
 def detect_language() -> ResponseReturnValue:
-    """Detect the language (LibreTranslate): Dutch or English, best first"""
+    """Identify the language (LibreTranslate): up to three candidates, best first
+
+    For a list, the candidates of all its texts, weighted by their lengths (as LibreTranslate
+    does). A text without letters is English with confidence 0, as LibreTranslate says.
+    """
     authenticate()
-    q = _require(_params(), "q")
-    texts = [str(t) for t in (q if isinstance(q, list) else [q])]
-    check_size(services(), texts)
-    ranking = detect(" ".join(texts)[:2000])
-    found = [LtDetection(confidence=c, language=code).model_dump() for code, c in ranking]
-    return jsonify(found)
+    texts = [str(t) for t in _texts(_require(_params(), "q"))]
+    weights: dict[str, float] = {}
+    total = sum(len(text) for text in texts) or 1
+    for text in texts:
+        found = identify(text)
+        if found.code is not None:
+            for code, confidence in ((found.code, found.confidence), *found.others):
+                weights[code] = weights.get(code, 0.0) + confidence * len(text) / total
+    ranked = sorted(weights.items(), key=lambda item: item[1], reverse=True)[:3]
+    best = [LtDetection(confidence=round(c, 1), language=code) for code, c in ranked]
+    return jsonify([d.model_dump() for d in best or [LtDetection(confidence=0, language=TARGET)]])
 
 
 @bp.get("/languages")
 @documented(
     resp=responses({200: (LtLanguages, "Dutch into English.")}, ()), tags=["LibreTranslate"]
 )
-def languages() -> ResponseReturnValue:
+def languages_offered() -> ResponseReturnValue:
     """The languages (LibreTranslate): Dutch, translatable into English"""
     found = [
         LtLanguage(code=TARGET, name=language_name(TARGET), targets=[]),
@@ -231,6 +295,26 @@ def frontend_settings() -> ResponseReturnValue:
     return jsonify(body.model_dump())
 
 
+@bp.get("/health")
+@documented(resp=responses({200: (Health, "Up.")}, ()), tags=["LibreTranslate"])
+def health() -> ResponseReturnValue:
+    """LibreTranslate's health check: `{"status": "ok"}` while the web answers"""
+    return jsonify(Health().model_dump())
+
+
+@bp.post("/suggest")
+@documented(
+    json=LtSuggestRequest,
+    form=LtSuggestRequest,
+    resp=responses({}, (403,), LtError),
+    tags=["LibreTranslate"],
+)
+def suggest() -> ResponseReturnValue:
+    """Suggest a better translation (LibreTranslate): not taken here (403, as a server with
+    suggestions off answers)"""
+    raise Refusal(403, "Suggestions are disabled on this server.")
+
+
 @bp.post("/translate_file")
 @documented(
     form=LtFileRequest,
@@ -240,7 +324,9 @@ def frontend_settings() -> ResponseReturnValue:
 def translate_file() -> ResponseReturnValue:
     """Translate a file (LibreTranslate): .txt .md .html .htm .docx, into the same kind
 
-    Answers `translatedFileUrl`, where the translated file can be downloaded.
+    Answers `translatedFileUrl` once the file is translated, or when the wait
+    (VERTAAL_SHORT_WAIT) is over: the URL then answers 503 with `Retry-After` until the file
+    is ready.
     """
     key = authenticate()
     upload = request.files.get("file")
@@ -251,7 +337,7 @@ def translate_file() -> ResponseReturnValue:
         raise Refusal(400, "Invalid request: missing file parameter")
     if not is_supported(upload.filename):
         raise Refusal(400, "Invalid request: file format not supported")
-    _language_pair(request.form["source"], request.form["target"])
+    _source(request.form["source"], request.form["target"])
     name = PurePath(upload.filename.replace("\\", "/")).name
     article = ArticleRequest(
         SourceFile(name, upload.read()), JobOptions(summary=False, kind="document"), name
@@ -260,11 +346,9 @@ def translate_file() -> ResponseReturnValue:
     # The download link is the file's capability: LibreTranslate clients fetch it as it is.
     token = secrets.token_urlsafe(24)
     services().jobs.lock(job.id, token)
-    finished = _wait_for_end(job.id)
-    if finished != JobStatus.DONE:
-        error = services().jobs.get(job.id)
-        message = error.error.message if error and error.error else "the file was not translated"
-        raise Refusal(503 if finished is None else 400, message)
+    if _wait_for_end(job.id) is JobStatus.FAILED:
+        ended = services().jobs.get(job.id)
+        raise Refusal(400, ended.error.message if ended and ended.error else "not translated")
     stem, suffix = PurePath(name).stem, suffix_of(name)
     url = url_for(
         "libretranslate.download_file", filename=f"{job.id}.{token}.{stem}_{TARGET}{suffix}",
@@ -286,12 +370,21 @@ def _wait_for_end(job_id: str) -> JobStatus | None:
 
 @bp.get("/download_file/<filename>")
 def download_file(filename: str) -> ResponseReturnValue:
-    """A translated file (LibreTranslate's `translatedFileUrl`): its link holds the file's
-    own token, which is what opens it."""
+    """A translated file (LibreTranslate's `translatedFileUrl`), opened by the file's own
+    token in its link; 503 while it is translated."""
     job_id, _, rest = filename.partition(".")
     token, _, shown = rest.partition(".")
     jobs = services().jobs
-    found = jobs.get_file(job_id) if shown and jobs.unlocks(job_id, token) else None
+    opens = bool(shown) and jobs.unlocks(job_id, token)
+    job = jobs.get(job_id, with_result=False) if opens else None
+    if job is None or job.options.kind != "document":
+        raise Refusal(404, "Invalid filename")
+    if not job.status.finished:
+        response = _error(503, "The file is still being translated; try again in a few seconds")
+        response.headers["Retry-After"] = RETRY_AFTER
+        return response
+    found = services().jobs.get_file(job_id)
     if found is None:
-        abort(404, "Invalid filename")
+        message = job.error.message if job.error else "the file was not translated"
+        raise Refusal(404 if job.status is JobStatus.DONE else 400, message)
     return attachment(found.data, found.media_type, shown)

@@ -45,12 +45,13 @@ class UnsupportedFormatError(InputError):
 class NotDutchError(InputError):
     code = "not_dutch"
     http_status = 422
-
-    def __init__(self, message: str, looks_like: str = "") -> None:
+    def __init__(self, message: str, looks_like: str = "", language: str | None = None) -> None:
         super().__init__(message)
         # What the text looks like ("English (en, 99% sure)"), for a page that words the
         # way out in its own terms (a checkbox) rather than the CLI's or the API's.
         self.looks_like = looks_like
+        # The same as an ISO 639 code, when the check could tell (a protocol names it).
+        self.language = language
 
 
 class ArticleTooLargeError(InputError):

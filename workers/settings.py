@@ -149,7 +149,12 @@ class Settings(BaseSettings):
     host: str = Field("127.0.0.1", description="Address `vertaal serve` listens on.")
     port: int = Field(8000, ge=1, le=65535, description="Port `vertaal serve` listens on.")
     web_processes: int = Field(2, ge=1, description="gunicorn worker processes.")
-    web_threads: int = Field(4, ge=1, description="Threads per gunicorn worker process.")
+    web_threads: int = Field(
+        64,
+        ge=1,
+        description="Threads per gunicorn worker process. Many, because a LibreTranslate or "
+        "DeepL client waiting for its text holds one (blocked in Redis, cheap) while it waits.",
+    )
     secret_key: str | None = Field(
         None, description="Signs the web form's session; unset = one generated and kept in Redis."
     )

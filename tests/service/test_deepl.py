@@ -2,18 +2,20 @@
 `server_url`), against a live server and worker on the tiny models."""
 
 import io
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
 import deepl
 import docx
 import pytest
+import requests
 from bs4 import BeautifulSoup
 
 from service import create_app
 from tests.processes import Worker, live_server
 from tests.service.test_auth import create_key
-from tests.service.test_libretranslate import DUTCH, TOOT
+from tests.service.test_libretranslate import DUTCH, SHORT_TEXTS, TOOT
 from tests.workers.pipeline.test_markup import PAGE, tags
 
 
@@ -26,6 +28,10 @@ def no_retries(monkeypatch: pytest.MonkeyPatch) -> None:
 @pytest.fixture
 def url(redis_url: str, live_worker: Worker) -> Iterator[str]:
     with live_server(create_app({"redis_url": redis_url})) as base:
+        # The worker loads its models on its first text, which on a busy machine takes
+        # longer than the client's 10 s read timeout: that first text is not under test.
+        warm = {"text": [DUTCH], "target_lang": "EN-GB", "source_lang": "NL"}
+        requests.post(f"{base}/v2/translate", json=warm, timeout=120).raise_for_status()
         yield base
 
 
@@ -67,6 +73,67 @@ def test_english_comes_back_as_it_is_and_unknown_languages_are_refused(url: str)
         translator(url).translate_text(DUTCH, target_lang="DE")
     with pytest.raises(deepl.DeepLException, match="source_lang"):
         translator(url).translate_text(DUTCH, source_lang="FR", target_lang="EN-GB")
+
+
+def test_each_text_of_a_request_is_identified_on_its_own(url: str) -> None:
+    texts = [SHORT_TEXTS["nl"], SHORT_TEXTS["en"], SHORT_TEXTS["none"], DUTCH]
+    found = translator(url).translate_text(texts, target_lang="EN-GB")
+    assert [r.detected_source_lang for r in found] == ["NL", "EN", "EN", "NL"]
+    assert [r.text == t for r, t in zip(found, texts, strict=True)] == [False, True, True, False]
+    assert [r.billed_characters for r in found] == [len(t) for t in texts], "as DeepL bills"
+    given = translator(url).translate_text(texts[2], source_lang="NL", target_lang="EN-GB")
+    assert (given.text, given.detected_source_lang) == (texts[2], "NL")
+    for language in ("de", "fr", "es", "ru"):
+        with pytest.raises(deepl.DeepLException, match=rf"text 2 is in \w+ \({language.upper()}\)"):
+            translator(url).translate_text(
+                [SHORT_TEXTS["nl"], SHORT_TEXTS[language]], target_lang="EN-GB"
+            )
+
+
+def test_parameters_are_checked_as_deepl_checks_them(url: str) -> None:
+    client = translator(url)
+    for wrong, match in (
+        ({"formality": "more"}, "Target language.*formality"),
+        ({"formality": "invalid"}, "formality"),
+        ({"split_sentences": "invalid"}, "split_sentences"),
+        ({"tag_handling": "json"}, "tag_handling"),
+        ({"glossary": "abc"}, "glossary_id"),
+    ):
+        with pytest.raises(deepl.DeepLException, match=match):
+            client.translate_text(DUTCH, source_lang="NL", target_lang="EN-US", **wrong)
+    result = client.translate_text(
+        DUTCH, target_lang="EN-US", formality="prefer_more", split_sentences="nonewlines",
+        preserve_formatting=True, context="Over dijken.", model_type="latency_optimized",
+    )  # fmt: skip
+    assert result.model_type_used == "latency_optimized" and result.text != DUTCH
+
+
+def test_xml_keeps_its_tags_and_leaves_ignored_text_alone(url: str) -> None:
+    xml = (
+        "<document><title>Het kabinet trekt extra geld uit.</title><par><span>De minister zei"
+        "</span> <span>dinsdag dat er plannen komen.</span></par><raw>Niet vertalen, dit."
+        "</raw></document>"
+    )
+    result = translator(url).translate_text(
+        xml, target_lang="EN-GB", tag_handling="xml", outline_detection=False,
+        splitting_tags=["title", "par"], non_splitting_tags="span", ignore_tags=["raw"],
+    )  # fmt: skip
+    assert result.detected_source_lang == "NL"
+    assert re.sub(r">[^<]*<", "><", result.text) == re.sub(r">[^<]*<", "><", xml)
+    assert "<raw>Niet vertalen, dit.</raw>" in result.text
+    assert "Het kabinet" not in result.text
+
+
+def test_every_path_under_v2_and_v3_answers_in_deepls_shape(url: str) -> None:
+    for method, path, status in (
+        ("get", "/v2/translate", 405),
+        ("get", "/v2/glossary-language-pairs", 404),
+        ("post", "/v3/glossaries", 404),
+        ("get", "/v2/document/ABC", 405),
+    ):
+        answer = requests.request(method, f"{url}{path}", timeout=10)
+        assert (answer.status_code, answer.headers["Content-Type"]) == (status, "application/json")
+        assert set(answer.json()) == {"message"}, path
 
 
 def test_languages_and_usage(url: str) -> None:
@@ -114,6 +181,8 @@ def test_a_document_is_gone_once_downloaded_and_hidden_without_its_key(url: str)
     handle = client.translate_document_upload(
         DUTCH.encode(), target_lang="EN-GB", filename="kort.txt"
     )
+    assert re.fullmatch("[0-9A-F]{32}", handle.document_id), "as DeepL's ids"
+    assert re.fullmatch("[0-9A-F]{64}", handle.document_key)
     client.translate_document_wait_until_done(handle)
     stranger = deepl.DocumentHandle(handle.document_id, "0" * 64)
     with pytest.raises(deepl.DeepLException, match="not found"):
@@ -140,3 +209,22 @@ def test_keys_required_refuse_others_and_quotas_run_out(
             client.translate_text(DUTCH, target_lang="EN-GB")
         usage = client.get_usage()
         assert usage.character.count == len(DUTCH) and usage.character.limit == 100
+        legacy = requests.post(  # the key in the old `auth_key` form field
+            f"{base}/v2/usage", data={"auth_key": key}, timeout=10
+        )
+        assert legacy.status_code == 200 and legacy.json()["character_limit"] == 100
+
+
+def test_a_document_named_by_the_filename_field_or_in_english(url: str) -> None:
+    named = requests.post(
+        f"{url}/v2/document",
+        headers={"Authorization": "DeepL-Auth-Key any"},
+        data={"target_lang": "EN-GB", "filename": "bericht.txt"},
+        files={"file": ("blob", DUTCH.encode())},
+        timeout=10,
+    )
+    assert named.status_code == 200, named.text
+    with pytest.raises(deepl.DeepLException, match="Source and target language are the same"):
+        translator(url).translate_document_upload(
+            " ".join([SHORT_TEXTS["en"]] * 3).encode(), target_lang="EN-GB", filename="en.txt"
+        )

@@ -11,6 +11,7 @@ from bs4 import BeautifulSoup
 from libretranslatepy import LibreTranslateAPI
 
 from service import create_app
+from tests.conftest import TinyModels, run_queued_job, settings_for
 from tests.processes import Worker, free_port, live_server
 from tests.service.test_auth import create_key
 from tests.workers.pipeline.test_markup import tags
@@ -18,6 +19,16 @@ from workers.connections import redis_client
 from workers.operations.keys import KeyStore
 
 DUTCH = "De minister zei dinsdag dat er nieuwe plannen komen voor de dijken."
+# One short text per language the doors are checked with, and one without letters.
+SHORT_TEXTS = {
+    "nl": "Het kabinet trekt extra geld uit voor de dijken.",
+    "en": "The cabinet is setting aside extra money for the dikes.",
+    "de": "Das Kabinett stellt zusätzliches Geld für die Deiche bereit.",
+    "fr": "Le gouvernement débloque des fonds supplémentaires pour les digues.",
+    "es": "El gobierno destina dinero adicional a los diques.",
+    "ru": "Правительство выделяет дополнительные деньги на дамбы.",
+    "none": "👍 123",
+}
 TOOT = (
     '<p>Het kabinet trekt <strong>extra geld</strong> uit voor <a href="https://example.nl/'
     'dijken" rel="nofollow noopener">de dijken</a>.</p><p>Dat zei de minister dinsdag. '
@@ -60,9 +71,35 @@ def test_libretranslatepy_hears_the_refusals_in_libretranslates_words(url: str) 
             lt.translate(DUTCH, source, target)
         assert refused.value.code == 400
         assert said(refused.value) == f'{{"error":"{message}"}}\n'
-    with pytest.raises(urllib.error.HTTPError) as english:
-        lt.translate("The minister said on Tuesday that there will be new plans.", "auto", "en")
-    assert english.value.code == 400 and "English (en)" in said(english.value)
+    with pytest.raises(urllib.error.HTTPError) as german:
+        lt.translate(SHORT_TEXTS["de"], "auto", "en")
+    assert german.value.code == 400
+    assert said(german.value) == (
+        '{"error":"English (en) is not available as a target language from German (de)"}\n'
+    )
+
+
+@pytest.mark.parametrize("language", sorted(SHORT_TEXTS))
+def test_each_language_gets_its_documented_outcome(url: str, language: str) -> None:
+    """Dutch is translated, English and text without letters come back as they are (as
+    LibreTranslate's identity translation does), other languages are refused, naming them."""
+    text = SHORT_TEXTS[language]
+    expected = "en" if language == "none" else language
+    assert LibreTranslateAPI(url).detect(text)[0]["language"] == expected
+    answer = requests.post(
+        f"{url}/translate", json={"q": text, "source": "auto", "target": "en"}, timeout=60
+    )
+    if language in ("de", "fr", "es", "ru"):
+        assert answer.status_code == 400
+        assert answer.json()["error"].endswith(f"({language})")
+        return
+    assert answer.status_code == 200, answer.text
+    body = answer.json()
+    assert body["detectedLanguage"]["language"] == expected
+    if language == "nl":
+        assert body["translatedText"] != text
+    else:
+        assert body["translatedText"] == text
 
 
 def test_mastodons_request_keeps_the_toots_markup(url: str) -> None:
@@ -83,14 +120,16 @@ def test_mastodons_request_keeps_the_toots_markup(url: str) -> None:
 
 
 def test_a_list_of_texts_gets_a_list_back_in_order(url: str) -> None:
-    texts = [DUTCH, "Een tweede zin over het weer.", "   ", "2023"]
+    texts = [DUTCH, "Een tweede zin over het weer.", "   ", "2023", SHORT_TEXTS["en"]]
     answer = requests.post(
         f"{url}/translate", json={"q": texts, "source": "auto", "target": "en"}, timeout=60
     )
     assert answer.status_code == 200, answer.text
     body = answer.json()
-    assert len(body["translatedText"]) == 4 and body["translatedText"][2] == "   "
-    assert [d["language"] for d in body["detectedLanguage"]] == ["nl"] * 4
+    out = body["translatedText"]
+    assert len(out) == 5 and out[2:] == texts[2:], "no letters, or English: as they were"
+    assert [d["language"] for d in body["detectedLanguage"]] == ["nl", "nl", "en", "en", "en"]
+    assert [d["confidence"] > 0 for d in body["detectedLanguage"]] == [1, 1, 0, 0, 1]
     one = requests.post(f"{url}/translate", json={"q": texts[1], "source": "nl", "target": "en"})
     assert one.json()["translatedText"] == body["translatedText"][1], "each text on its own"
 
@@ -152,3 +191,51 @@ def test_with_no_worker_for_short_texts_the_wait_ends_in_a_clear_503(redis_db: s
     assert lt.get_json()["error"].startswith("no worker answered within 0.5 seconds")
     dl = client.post("/v2/translate", json={"text": [DUTCH], "target_lang": "EN-GB"})
     assert dl.status_code == 503 and "no worker answered" in dl.get_json()["message"]
+
+
+def test_every_path_of_the_protocol_answers_in_its_shape(redis_db: str) -> None:
+    client = create_app({"redis_url": redis_db}).test_client()
+    for method, path, status in (
+        ("get", "/translate", 405),
+        ("post", "/languages", 405),
+        ("get", "/translate/more", 404),
+        ("post", "/suggest", 403),
+        ("get", "/download_file/nothing.here", 404),
+    ):
+        answer = getattr(client, method)(path)
+        assert (answer.status_code, answer.mimetype) == (status, "application/json"), path
+        assert set(answer.get_json()) == {"error"}, path
+    assert client.get("/health").get_json() == {"status": "ok"}
+    assert client.get("/nothing").mimetype == "text/html", "elsewhere, the site's own page"
+
+
+def test_each_text_may_hold_the_character_limit(redis_db: str) -> None:
+    client = create_app({"redis_url": redis_db, "short_max_chars": 100}).test_client()
+    english = [SHORT_TEXTS["en"] + " Really." * 5] * 3  # 3 x 95 characters: each fits
+    answer = client.post("/translate", json={"q": english, "source": "auto", "target": "en"})
+    assert answer.status_code == 200 and answer.get_json()["translatedText"] == english
+    over = client.post("/translate", json={"q": "x" * 101, "source": "auto", "target": "en"})
+    assert over.status_code == 400
+    assert over.get_json()["error"] == "Invalid request: request (101) exceeds text limit (100)"
+
+
+def test_a_file_that_outlives_the_wait_is_downloaded_once_done(
+    redis_db: str, tiny_models: TinyModels
+) -> None:
+    """No worker answers within the wait: the URL comes back all the same, and answers 503
+    (with Retry-After) until the file is translated, then the file."""
+    client = create_app({"redis_url": redis_db, "short_wait": 0.3}).test_client()
+    answer = client.post(
+        "/translate_file",
+        data={"source": "nl", "target": "en", "file": (io.BytesIO(DUTCH.encode()), "kort.txt")},
+    )
+    assert answer.status_code == 200, answer.text
+    link = answer.get_json()["translatedFileUrl"].removeprefix("http://localhost")
+    early = client.get(link)
+    assert early.status_code == 503 and early.headers["Retry-After"]
+    assert set(early.get_json()) == {"error"}
+    job_id = link.rsplit("/", 1)[1].split(".")[0]
+    run_queued_job(job_id, settings_for(tiny_models, redis_url=redis_db))
+    done = client.get(link)
+    assert done.status_code == 200 and done.data.strip()
+    assert done.headers["Content-Type"] == "text/plain; charset=utf-8"

@@ -34,7 +34,7 @@ CONFIG = SchemathesisConfig.from_dict(
 # LibreTranslate's and DeepL's paths refuse in their own protocols' terms, which weigh the
 # text's detected language (LibreTranslate: 400 for English with `auto`) and the clients'
 # own keys (403): the published clients test them (test_libretranslate.py, test_deepl.py).
-PROTOCOLS = ("/translate", "/detect", "/translate_file", "/v2/")
+PROTOCOLS = ("/translate", "/detect", "/translate_file", "/suggest", "/health", "/v2/")
 
 
 def check(case: schemathesis.Case, form_headers: dict[str, str]) -> None:
@@ -52,7 +52,11 @@ def check(case: schemathesis.Case, form_headers: dict[str, str]) -> None:
         # schema's (callbacks have tests of their own, in tests/workers/test_webhooks.py).
         if isinstance(case.body, dict):
             case.body.pop("callback_url", None)
-    case.call_and_validate(excluded_checks=excluded)
+    response = case.call_and_validate(excluded_checks=excluded)
+    if case.path.startswith(PROTOCOLS) and response.status_code >= 400:
+        # Their clients show an error's body to their users: never a page.
+        content_type = " ".join(response.headers.get("content-type", []))
+        assert content_type.startswith("application/json"), response.text[:200]
 
 
 def fuzz(app: Flask, paths: Callable[[str], bool]) -> set[str]:

@@ -2,6 +2,7 @@
 element and attribute of the input, in the same order, and untouched parts stay byte for
 byte. Checked on a realistic news page, under two parsers, and on generated HTML."""
 
+import re
 from collections.abc import Sequence
 from html import escape
 from pathlib import Path
@@ -11,7 +12,7 @@ from bs4 import BeautifulSoup, Comment, Tag
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from workers.pipeline.markup import translate_html
+from workers.pipeline.markup import XmlTags, translate_html, translate_xml, xml_text
 
 PAGE = (Path(__file__).parents[2] / "data" / "news-page.html").read_text()
 
@@ -152,3 +153,87 @@ def test_thousands_of_nested_elements_need_no_recursion() -> None:
     html = "<span>" * depth + "De minister zei dat." + "</span>" * depth
     out = translate_html(html, marked)
     assert out.count("<span>") == depth and "EN[DE MINISTER ZEI DAT.]" in out
+
+
+# --- XML, as DeepL's tag_handling=xml ------------------------------------------------------
+
+DEEPL_XML = """
+<document>
+    <meta>
+        <title>A document's title</title>
+    </meta>
+    <content>
+        <par>
+        <span>This is a sentence split</span>
+        <span>across two &lt;span&gt; tags that should be treated as one.
+        </span>
+        </par>
+        <par>Here is a sentence. Followed by a second one.</par>
+        <raw>This sentence will not be translated.</raw>
+    </content>
+</document>
+"""
+DEEPL_TAGS = XmlTags(
+    ignore=frozenset({"raw"}),
+    splitting=frozenset({"title", "par"}),
+    non_splitting=frozenset({"span"}),
+    outline_detection=False,
+)
+
+
+def markup_of(xml: str) -> list[str]:
+    return re.findall(r"<[^>]*>", xml)
+
+
+def test_xml_keeps_every_tag_and_ignored_text_byte_for_byte() -> None:
+    translate = Counting()
+    (out,) = translate_xml([DEEPL_XML], translate, DEEPL_TAGS)
+    assert markup_of(out) == markup_of(DEEPL_XML)
+    assert "<raw>This sentence will not be translated.</raw>" in out
+    assert translate.calls == [
+        [
+            "A document's title",
+            "This is a sentence split across two <span> tags that should be treated as one.",
+            "Here is a sentence.",
+            "Followed by a second one.",
+        ]
+    ], "non-splitting spans make one sentence; entities are text; raw is not sent"
+    assert "&lt;SPAN&gt;" in out and "<&>" not in out, "the translation is escaped"
+
+
+def test_splitting_tags_split_and_outline_detection_splits_at_block_elements() -> None:
+    xml = "<p>Een zin <x>loopt</x> door <b>hier</b></p> <q>en twee.</q>"
+    translate = Counting(lambda sentences: list(sentences))
+    translate_xml([xml], translate, XmlTags())
+    assert translate.calls[-1] == ["Een zin", "loopt", "door hier", "en twee."], "<x>: not inline"
+    translate_xml([xml], translate, XmlTags(non_splitting=frozenset({"x"})))
+    assert translate.calls[-1] == ["Een zin loopt door hier", "en twee."]
+    translate_xml([xml], translate, XmlTags(outline_detection=False))
+    assert translate.calls[-1] == ["Een zin loopt door hier en twee."]
+    translate_xml([xml], translate, XmlTags(splitting=frozenset({"b"}), outline_detection=False))
+    assert translate.calls[-1] == ["Een zin loopt door", "hier", "en twee."]
+
+
+def test_fragments_declarations_and_broken_xml_come_back_as_they_were() -> None:
+    texts = [
+        '<?xml version="1.0"?><!DOCTYPE d><!-- note --><d a="1">Tekst<br>meer<![CDATA[<x>]]></d>',
+        "<p>Open <ignore>niet <b>dit</b></ignore> en dit</p> los < en > &amp; klaar",
+        "geen markup",
+        "<ignore/>Na een leeg genegeerd element.",
+    ]
+    out = translate_xml(
+        texts, lambda s: [t.upper() for t in s], XmlTags(ignore=frozenset({"ignore"}))
+    )
+    for before, after in zip(texts, out, strict=True):
+        assert markup_of(after) == markup_of(before.replace("< en >", "&lt; en &gt;"))
+    assert "<ignore>niet <b>dit</b></ignore>" in out[1]
+    assert out[1].endswith("EN DIT</p> LOS &lt; EN &gt; &amp; KLAAR"), "a stray < is text"
+    assert "<![CDATA[<x>]]>" in out[0] and "TEKST" in out[0]
+    assert out[2] == "GEEN MARKUP" and out[3] == "<ignore/>NA EEN LEEG GENEGEERD ELEMENT."
+
+
+def test_an_xml_texts_language_is_read_from_what_is_translated() -> None:
+    mixed = "<p>This is a <b>short</b> sentence.</p><ignore>يجب تجاهل هذا الجزء.</ignore> More."
+    assert xml_text(mixed, XmlTags(ignore=frozenset({"ignore"}))).split() == [
+        "This", "is", "a", "short", "sentence.", "More.",
+    ]  # fmt: skip

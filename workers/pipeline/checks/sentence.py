@@ -16,7 +16,7 @@ from enum import StrEnum
 
 from workers.pipeline.checks.quantities import missing_quantities
 from workers.pipeline.checks.verbatim import verbatim_parts
-from workers.pipeline.language import detect
+from workers.pipeline.language import SOURCE, TARGET, identify
 from workers.pipeline.terms.matching import missing_terms
 
 
@@ -128,7 +128,10 @@ def common_words(text: str) -> list[str]:
 
 def _dutch_confidence(words: list[str]) -> float:
     # The first words are enough to tell, and keep the cost bounded on a runaway output.
-    return dict(detect(" ".join(words[:LANGUAGE_SAMPLE_WORDS]))).get("nl", 0.0)
+    found = identify(" ".join(words[:LANGUAGE_SAMPLE_WORDS]))
+    if found.code == SOURCE:
+        return found.confidence
+    return 100.0 - found.confidence if found.code == TARGET else 0.0
 
 
 def _length_flags(source: str, translation: str) -> list[Flag]:
