@@ -27,6 +27,7 @@ from cli.batch import (
 from cli.exits import EXIT_FAILED_ARTICLES, F, exits_cleanly, stderr
 from cli.keys import keys
 from cli.models import models
+from cli.probes import worker_alive
 from workers.errors import InputError
 from workers.pipeline.article import Result
 from workers.pipeline.reading import suffix_list
@@ -296,3 +297,4 @@ def up(host: str | None, port: int | None) -> None:
 
 main.add_command(models)
 main.add_command(keys)
+main.add_command(worker_alive)

@@ -20,7 +20,7 @@ from urllib.parse import urlparse
 
 import redis
 
-from workers.connections import RedisUnavailable
+from workers.connections import RedisUnavailable, new_redis_client, sentinel_url
 from workers.errors import ConfigurationError
 from workers.settings import Settings
 
@@ -29,8 +29,10 @@ STOP_TIMEOUT = 15.0
 
 
 def redis_answers(url: str) -> bool:
+    """Whether the server (or, for a Sentinel URL, the master it names) answers."""
     try:
-        return bool(redis.Redis.from_url(url, socket_connect_timeout=0.5).ping())
+        with new_redis_client(url) as client:
+            return bool(client.ping())
     except RedisUnavailable:
         return False
     except redis.RedisError:
@@ -76,7 +78,7 @@ def start_redis(
     keeping its files in `data_dir`; `extra` options (`databases=16`) are passed on as
     `--databases 16`."""
     parsed = urlparse(url)
-    if parsed.hostname not in ("127.0.0.1", "localhost", "::1"):
+    if sentinel_url(url) or parsed.hostname not in ("127.0.0.1", "localhost", "::1"):
         raise ConfigurationError(
             f"Redis at {url} does not answer, and it is not on this machine, so Vertaal cannot "
             "start it; start that server or set VERTAAL_REDIS_URL / VERTAAL_CACHE_URL"
@@ -115,6 +117,8 @@ def cache_url_for(settings: Settings) -> str:
     be able to evict, and the queue must not."""
     if settings.cache_url:
         return settings.cache_url
+    if sentinel_url(settings.redis_url):
+        return settings.redis_url  # not a local server: nothing here to start next to it
     parsed = urlparse(settings.redis_url)
     return f"redis://{parsed.hostname}:{(parsed.port or 6379) + 1}/0"
 

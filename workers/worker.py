@@ -69,6 +69,22 @@ class Upkeep(threading.Thread):
 QUEUES = (QUEUE, SHORT_QUEUE, WEBHOOK_QUEUE)
 
 
+def worker_name() -> str:
+    """This worker's name: its Celery node name and its heartbeat's. The pid makes it unique
+    per process, so two workers on one host (or two pods with the same hostname) count as
+    two for `/api/v1/ready`, Flower and the batch shares, instead of one `celery@<host>`."""
+    return f"{_host_prefix()}{os.getpid()}"
+
+
+def runs_on_this_host(name: str) -> bool:
+    """Whether the worker `name` (a heartbeat's) runs on this host: a container's probe."""
+    return name.startswith(_host_prefix())
+
+
+def _host_prefix() -> str:
+    return f"vertaal@{socket.gethostname()}-"
+
+
 def run_worker(
     settings: Settings, loglevel: str = "INFO", queues: tuple[str, ...] = QUEUES
 ) -> None:
@@ -82,7 +98,7 @@ def run_worker(
     app = create_celery(settings)
     if {QUEUE, SHORT_QUEUE} & set(queues):
         publish_signature(redis_client(settings.redis_url), worker_signature(settings))
-    name = f"{socket.gethostname()} pid {os.getpid()}"
+    name = worker_name()
     upkeep = Upkeep(settings, name, translating=QUEUE in queues)
 
     def start_upkeep(**_: Any) -> None:
@@ -101,6 +117,7 @@ def run_worker(
             "--pool=prefork",
             f"--loglevel={loglevel}",
             f"--queues={','.join(queues)}",
+            f"--hostname={name}",
             "--without-gossip",
             "--without-mingle",
         ]
