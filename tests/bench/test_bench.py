@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from bench import run, summary_batches
+from bench import run, scale, summary_batches
 from bench.models import BenchModels, cache_root
 from tests.conftest import TinyModels
 
@@ -85,5 +85,23 @@ def test_short_text_benchmark_runs_both_set_ups_and_prints_the_summary_line(
     assert re.fullmatch(
         r"short_p50_ms=\d+ short_p99_ms=\d+ shared_p50_ms=\d+ shared_p99_ms=\d+ "
         r"p50_ratio=\d+\.\d",
+        lines[-1],
+    )
+
+
+def test_scale_benchmark_runs_one_worker_then_two_on_hosts_of_their_own(
+    tiny_models: TinyModels, capsys: pytest.CaptureFixture[str]
+) -> None:
+    scale.main(
+        ["--articles", "2", "--translation-model", str(tiny_models.translation),
+         "--summary-model", str(tiny_models.summary)]
+    )  # fmt: skip
+    lines = capsys.readouterr().out.strip().splitlines()
+    two = next(line for line in lines if line.startswith("2 worker processes"))
+    names = two.split("MB; ")[1].split(", ")
+    assert len(set(names)) == 2 and all(name.startswith("vertaal@") for name in names)
+    assert re.fullmatch(
+        r"scale_ratio=\d+\.\d\d one_articles_per_min=\d+\.\d two_articles_per_min=\d+\.\d "
+        r"per_core=\d+\.\d rss_mb=\d+",
         lines[-1],
     )
