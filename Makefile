@@ -5,16 +5,17 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
 .PHONY: install system-deps test run lint docs bench bench-accept bench-short bench-load \
-	bench-folder bench-waiting interop
+	bench-folder bench-waiting bench-scale interop
 
 install: $(STAMP)
 
-# torch goes first and pinned: the CPU wheel is small, while an unpinned torch pulled in as a
-# dependency would fetch gigabytes of CUDA packages.
+# Everything here: the web's extra, the workers' (model libraries) and the tests'. torch goes
+# first and pinned: the CPU wheel is small, while an unpinned torch pulled in as a dependency
+# would fetch gigabytes of CUDA packages.
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet torch==2.13.0
-	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	$(BIN)/python -m pip install --quiet -e ".[web,worker,dev]"
 	touch $(STAMP)
 
 # What some tests need from the system: Chromium for the browser tests, Debian's
@@ -81,6 +82,11 @@ interop: install
 .venv-load/bin/locust:
 	$(PYTHON) -m venv .venv-load
 	.venv-load/bin/pip install --quiet "locust>=2.40"
+
+# What a second worker buys: the sustained bench with 1 worker process of 1 thread, then 2
+# processes of 1 thread on simulated hosts of their own (names, model caches).
+bench-scale: install
+	$(BIN)/python -m bench.scale
 
 lint: install
 	$(BIN)/ruff check cli service workers tests bench docs

@@ -53,10 +53,11 @@ def running_service(
     models: BenchModels | None,
     workers: Sequence[Sequence[str]] = (),
     env: Mapping[str, str] | None = None,
+    worker_env: Sequence[Mapping[str, str]] = (),
 ) -> Iterator[Service]:
     """Yields the service (its base URL, its worker processes) once the web answers and every
-    worker (each given as its `vertaal worker` arguments) is up; stops everything on the way
-    out."""
+    worker (each given as its `vertaal worker` arguments, and the n-th with `worker_env[n]`
+    on top of `env` when given) is up; stops everything on the way out."""
     with ExitStack() as stack:
         folder = Path(stack.enter_context(tempfile.TemporaryDirectory()))
         redis_url = f"redis://127.0.0.1:{free_port()}/0"
@@ -77,18 +78,21 @@ def running_service(
             environment["VERTAAL_TRANSLATION_MODEL"] = str(models.translation)
             environment["VERTAAL_SUMMARY_MODEL"] = str(models.summary)
 
-        def start(name: str, *args: str) -> subprocess.Popen[bytes]:
+        def start(name: str, *args: str, own: Mapping[str, str]) -> subprocess.Popen[bytes]:
             log = (folder / f"{name}.log").open("wb")
             process = subprocess.Popen(
                 [sys.executable, "-m", "bench.forced", *args],
-                env=environment, stdout=log, stderr=subprocess.STDOUT,
+                env={**environment, **own}, stdout=log, stderr=subprocess.STDOUT,
             )  # fmt: skip
             stack.callback(log.close)
             stack.callback(_stopped, process)
             return process
 
-        start("web", "serve")
-        started = [start(f"worker{n}", "worker", *args) for n, args in enumerate(workers)]
+        start("web", "serve", own={})
+        started = [
+            start(f"worker{n}", "worker", *args, own=worker_env[n] if worker_env else {})
+            for n, args in enumerate(workers)
+        ]
         base = f"http://127.0.0.1:{port}"
         # /ready counts the workers that take articles (the `vertaal` queue); the others
         # (short texts, callbacks) are ready when their first piece of work is answered.

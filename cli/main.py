@@ -14,6 +14,7 @@ import click
 from cli.exits import F, exits_cleanly
 from cli.keys import keys
 from cli.models import models
+from cli.probes import worker_alive
 from cli.translate import translate
 from workers.settings import load_settings
 
@@ -112,3 +113,4 @@ def up(host: str | None, port: int | None, verbose: bool) -> None:
 main.add_command(translate)
 main.add_command(models)
 main.add_command(keys)
+main.add_command(worker_alive)

@@ -17,7 +17,7 @@ from urllib.parse import urlparse
 
 import redis
 
-from workers.connections import RedisUnavailable
+from workers.connections import RedisUnavailable, new_redis_client, sentinel_url
 from workers.errors import ConfigurationError
 
 REDIS_START_TIMEOUT = 10.0
@@ -27,7 +27,8 @@ QUEUE_NEEDS = "appendonly yes, appendfsync always and maxmemory-policy noevictio
 
 def redis_answers(url: str) -> bool:
     try:
-        return bool(redis.Redis.from_url(url, socket_connect_timeout=0.5).ping())
+        with new_redis_client(url) as client:  # a Sentinel URL: the master it names
+            return bool(client.ping())
     except RedisUnavailable:
         return False
     except redis.RedisError:
@@ -73,7 +74,7 @@ def start_redis(
     keeping its files in `data_dir`; `extra` options (`databases=16`) are passed on as
     `--databases 16`."""
     parsed = urlparse(url)
-    if parsed.hostname not in ("127.0.0.1", "localhost", "::1"):
+    if sentinel_url(url) or parsed.hostname not in ("127.0.0.1", "localhost", "::1"):
         raise ConfigurationError(
             f"Redis at {url} does not answer, and it is not on this machine, so Vertaal cannot "
             "start it; start that server or set VERTAAL_REDIS_URL / VERTAAL_CACHE_URL"
@@ -108,10 +109,10 @@ def redis_config(url: str) -> dict[str, str] | None:
     """The settings that decide how a Redis keeps its data; None when it will not say
     (CONFIG is disabled on managed servers, or refused by an ACL)."""
     try:
-        client = redis.Redis.from_url(url, socket_connect_timeout=1, decode_responses=True)
+        client = new_redis_client(url)
         found: dict[str, str] = {}
         for name in ("appendonly", "appendfsync", "maxmemory", "maxmemory-policy"):
-            found.update(client.config_get(name))
+            found.update({k.decode(): v.decode() for k, v in client.config_get(name).items()})
         return found
     except redis.RedisError:
         return None

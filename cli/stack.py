@@ -34,6 +34,7 @@ from cli.redis_servers import (
     redis_answers,
     start_redis,
 )
+from workers.connections import new_redis_client, sentinel_url
 from workers.errors import ConfigurationError
 from workers.operations import heartbeats
 from workers.settings import Settings
@@ -68,6 +69,8 @@ def cache_url_for(settings: Settings) -> str:
     be able to evict, and the queue must not."""
     if settings.cache_url:
         return settings.cache_url
+    if sentinel_url(settings.redis_url):
+        return settings.redis_url  # not a local server: nothing here to start next to it
     parsed = urlparse(settings.redis_url)
     return f"redis://{parsed.hostname}:{(parsed.port or 6379) + 1}/0"
 
@@ -119,7 +122,7 @@ def _ready(base: str, settings: Settings) -> tuple[bool, str]:
     except httpx.HTTPError as error:
         return False, f"the web server does not answer yet ({type(error).__name__})"
     if answer.status_code == 401:
-        client = redis.Redis.from_url(settings.redis_url, socket_connect_timeout=1)
+        client = new_redis_client(settings.redis_url)
         try:
             return heartbeats.live_workers(client, settings.heartbeat_seconds) > 0, "no worker"
         except redis.RedisError as error:

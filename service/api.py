@@ -26,8 +26,9 @@ bp = Blueprint("api", __name__)
 FORM_TYPES = ("multipart/form-data", "application/x-www-form-urlencoded")
 
 
-# Open to anyone even when keys are required: liveness probes and the documentation.
-OPEN = ("api.health", "api.openapi", "api.docs", "api.csrf_token")
+# Open to anyone even when keys are required: liveness and readiness probes (which can send
+# no key, and learn only whether workers are alive and what models they run) and the docs.
+OPEN = ("api.health", "api.ready", "api.openapi", "api.docs", "api.csrf_token")
 
 
 @bp.before_request

@@ -10,6 +10,7 @@ unreachable, each process falls back to counting in its own memory.
 from __future__ import annotations
 
 import time
+from typing import Any
 
 from flask import Flask, Response, current_app
 from flask_limiter import Limiter
@@ -17,6 +18,7 @@ from flask_limiter.util import get_remote_address
 
 from service.auth import current_key
 from service.context import services
+from workers.connections import sentinel_options, sentinel_url
 from workers.settings import Settings
 
 # Endpoints that queue work, and the cheap reads with their own budget.
@@ -62,10 +64,25 @@ def _read_limit() -> str:
     return str(services().settings.read_rate_limit)
 
 
+def limits_storage(url: str) -> tuple[str, dict[str, Any]]:
+    """The counters' storage URI and options for the `limits` library: a Sentinel URL
+    becomes its `redis+sentinel://` form, with the same master, database and credentials
+    as every other client of the queue's Redis (connections.py)."""
+    options: dict[str, Any] = {"socket_connect_timeout": 1, "socket_timeout": 2}
+    found = sentinel_url(url)
+    if found is None:
+        return url, options
+    hosts = ",".join(f"{host}:{port}" for host, port in found.sentinels)
+    options.update(db=found.db, sentinel_kwargs=sentinel_options(found), **found.credentials())
+    # Counters are written and read on the master only: a replica may lag behind it.
+    return f"redis+sentinel://{hosts}/{found.master}", {**options, "use_replicas": False}
+
+
 def install_limits(app: Flask, settings: Settings) -> Limiter:
+    storage_uri, storage_options = limits_storage(settings.redis_url)
     app.config.update(
-        RATELIMIT_STORAGE_URI=settings.redis_url,
-        RATELIMIT_STORAGE_OPTIONS={"socket_connect_timeout": 1, "socket_timeout": 2},
+        RATELIMIT_STORAGE_URI=storage_uri,
+        RATELIMIT_STORAGE_OPTIONS=storage_options,
         RATELIMIT_KEY_PREFIX="vertaal-limits",
         RATELIMIT_STRATEGY="fixed-window",
         RATELIMIT_IN_MEMORY_FALLBACK_ENABLED=True,

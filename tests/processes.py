@@ -21,7 +21,7 @@ from pathlib import Path
 import redis
 from werkzeug.serving import make_server
 
-from cli.stack import queue_options, start_redis
+from cli.stack import queue_options, redis_server_binary, start_redis
 
 ROOT = Path(__file__).parents[1]
 
@@ -106,7 +106,7 @@ class Worker:
     @property
     def name(self) -> str:
         """The worker's node name (workers/worker.py: unique per `vertaal worker` process)."""
-        return f"vertaal-{self.process.pid}@{socket.gethostname()}"
+        return f"vertaal@{socket.gethostname()}-{self.process.pid}"
 
     def kill_all(self) -> None:
         """SIGKILL to the worker and all its processes at once, as a crashed host would."""
@@ -139,3 +139,101 @@ def live_server(app: object) -> Iterator[str]:
     finally:
         server.shutdown()
         thread.join(timeout=10)
+
+
+class SentinelSet:
+    """A master, a replica and three `redis-server --sentinel` on free ports of their own,
+    as a Sentinel deployment runs them, with timeouts short enough for a failover within
+    seconds: a master silent for one second is down, and two sentinels agreeing fail it over."""
+
+    MASTER = "vertaal"
+    DOWN_AFTER_MS = 1000
+
+    def __init__(self, directory: Path) -> None:
+        self.directory = directory
+        self.master_port, self.replica_port = free_port(), free_port()
+        self.sentinel_ports = [free_port() for _ in range(3)]
+        self.processes: list[subprocess.Popen[bytes]] = []
+        options = [f"--{name} {value}" if value else f'--{name} ""'
+                   for name, value in queue_options("256mb").items()]  # fmt: skip
+        self.master = self._server("master", self.master_port, options)
+        self._server("replica", self.replica_port,
+                     [*options, f"--replicaof 127.0.0.1 {self.master_port}"])  # fmt: skip
+        for port in self.sentinel_ports:
+            self._sentinel(port)
+        wait_for(self._replica_known, 30, "the sentinels to see the replica in sync")
+
+    def url(self, database: int = 0) -> str:
+        """The Sentinel URL Vertaal is given, for one database."""
+        hosts = ",".join(f"127.0.0.1:{port}" for port in self.sentinel_ports)
+        return f"sentinel://{hosts}/{self.MASTER}/{database}"
+
+    def master_port_now(self) -> int:
+        """The master's port as the sentinels tell it now."""
+        with redis.Redis(port=self.sentinel_ports[0]) as sentinel:
+            _, port = sentinel.sentinel_get_master_addr_by_name(self.MASTER)
+        return int(port)
+
+    def kill_master(self) -> None:
+        """SIGKILL: the master is gone without a word, as a crashed host is."""
+        self.master.kill()
+        self.master.wait(timeout=10)
+
+    def stop(self) -> None:
+        for process in self.processes:
+            if process.poll() is None:
+                process.terminate()
+        for process in self.processes:
+            try:
+                process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+
+    def _server(self, name: str, port: int, options: list[str]) -> subprocess.Popen[bytes]:
+        folder = self.directory / name
+        folder.mkdir(parents=True, exist_ok=True)
+        config = folder / "redis.conf"
+        lines = [f"port {port}", "bind 127.0.0.1", f"dir {folder}", *[o[2:] for o in options]]
+        config.write_text("\n".join(lines) + "\n")
+        return self._start(config, port)
+
+    def _sentinel(self, port: int) -> None:
+        folder = self.directory / f"sentinel-{port}"
+        folder.mkdir(parents=True, exist_ok=True)
+        config = folder / "sentinel.conf"  # a sentinel rewrites its file: one each
+        config.write_text(
+            f"port {port}\nbind 127.0.0.1\ndir {folder}\n"
+            f"sentinel monitor {self.MASTER} 127.0.0.1 {self.master_port} 2\n"
+            f"sentinel down-after-milliseconds {self.MASTER} {self.DOWN_AFTER_MS}\n"
+            f"sentinel failover-timeout {self.MASTER} 5000\n"
+            f"sentinel parallel-syncs {self.MASTER} 1\n"
+        )
+        self._start(config, port, "--sentinel")
+
+    def _start(self, config: Path, port: int, *extra: str) -> subprocess.Popen[bytes]:
+        process = subprocess.Popen(
+            [redis_server_binary(), str(config), *extra], stdout=subprocess.DEVNULL
+        )
+        self.processes.append(process)
+        wait_for(lambda: _answers(port) or process.poll() is not None, 10, f"redis on {port}")
+        if process.poll() is not None:
+            raise RuntimeError(f"redis-server {config} exited with {process.returncode}")
+        return process
+
+    def _replica_known(self) -> bool:
+        for port in self.sentinel_ports:
+            with redis.Redis(port=port) as sentinel:
+                replicas = sentinel.sentinel_slaves(self.MASTER)
+                if not any(r["port"] == self.replica_port and r["is_slave"] and
+                           r.get("master-link-status") == "ok" for r in replicas):  # fmt: skip
+                    return False
+        return True
+
+
+def _answers(port: int) -> bool:
+    try:
+        with redis.Redis(port=port, socket_connect_timeout=0.5) as client:
+            return bool(client.ping())
+    except redis.ConnectionError:
+        return False

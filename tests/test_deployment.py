@@ -1,5 +1,6 @@
 """The compose file and the Makefile describe a deployment that can actually work."""
 
+import re
 import shutil
 import subprocess
 from pathlib import Path
@@ -33,6 +34,26 @@ def test_workers_can_be_scaled() -> None:
     assert "container_name" not in worker and "ports" not in worker
     assert worker["command"] == ["vertaal", "worker", "--queues", "vertaal"]
     assert any(volume.endswith(":/models") for volume in worker["volumes"])
+
+
+def test_the_web_runs_the_web_image_and_workers_the_worker_image() -> None:
+    services = compose()["services"]
+    for name, service in services.items():
+        command = service.get("command", [])
+        if command[:2] in (["vertaal", "serve"], ["vertaal", "flower"]):
+            assert service["build"]["target"] == "web", name
+        elif command[:2] == ["vertaal", "worker"]:
+            assert service["build"]["target"] == "worker", name
+    assert "volumes" not in services["web"], "the web never reads the models"
+
+
+def test_one_dockerfile_builds_a_web_image_without_the_model_libraries() -> None:
+    dockerfile = (ROOT / "Dockerfile").read_text()
+    stages = dict(re.findall(r"^FROM \S+ AS (\S+)\n(.*?)(?=^FROM |\Z)", dockerfile, re.M | re.S))
+    assert {"web", "worker"} <= set(stages)
+    assert 'pip install ".[web]"' in stages["build-web"] and "torch" not in stages["build-web"]
+    assert 'pip install ".[worker]"' in stages["build-worker"]
+    assert "USER 10001" in stages["web"] and "USER 10001" in stages["worker"]
 
 
 @pytest.mark.skipif(

@@ -7,8 +7,12 @@ import sys
 import tomllib
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).parents[1]
 LOCAL = {"cli", "service", "workers", "bench", "tests"}
+# What the web image must never carry (issue 20): gigabytes the web process never uses.
+MODEL_LIBRARIES = {"torch", "transformers", "ctranslate2"}
 
 
 def canonical(name: str) -> str:
@@ -26,19 +30,36 @@ def imported_modules(folder: Path) -> set[str]:
     return found - LOCAL - set(sys.stdlib_module_names)
 
 
-def test_every_third_party_import_is_a_declared_dependency() -> None:
+def declared(*extras: str) -> set[str]:
+    """Distributions pyproject declares: the dependencies every install gets, plus `extras`."""
     project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
-    declared = {canonical(re.split(r"[<>=\[;! ~]", dep)[0]) for dep in project["dependencies"]}
+    found = list(project["dependencies"])
+    for extra in extras:
+        found += project["optional-dependencies"][extra]
+    return {canonical(re.split(r"[<>=\[;! ~]", dep)[0]) for dep in found}
+
+
+@pytest.mark.parametrize(
+    ("package", "extras"),
+    # The web app installs with the web extra; the core's modules with the worker's; the
+    # command line spans both (its commands import what they need when they run).
+    [("service", ("web",)), ("workers", ("worker",)), ("cli", ("web", "worker"))],
+)
+def test_every_third_party_import_is_declared_where_its_door_installs_it(
+    package: str, extras: tuple[str, ...]
+) -> None:
     distributions = importlib.metadata.packages_distributions()
     missing = []
-    product = set().union(
-        *(imported_modules(ROOT / package) for package in ("cli", "service", "workers"))
-    )
-    for module in sorted(product):
+    for module in sorted(imported_modules(ROOT / package)):
         owners = {canonical(d) for d in distributions.get(module, [module])}
-        if not owners & declared:
+        if not owners & declared(*extras):
             missing.append(f"{module} (from {', '.join(sorted(owners))})")
-    assert not missing, f"imported but not declared in pyproject.toml: {missing}"
+    assert not missing, f"{package} imports what pyproject.toml does not declare: {missing}"
+
+
+def test_the_model_libraries_are_the_workers_alone() -> None:
+    assert declared("worker") >= MODEL_LIBRARIES
+    assert not MODEL_LIBRARIES & declared("web")
 
 
 def _imports(path: Path) -> set[str]:

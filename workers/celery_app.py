@@ -5,8 +5,12 @@ The web process builds the same app to send tasks by name; only workers import t
 
 from __future__ import annotations
 
+from typing import Any
+from urllib.parse import quote
+
 from celery import Celery
 
+from workers.connections import SentinelURL, sentinel_options, sentinel_url
 from workers.errors import ConfigurationError
 from workers.settings import Settings
 
@@ -30,12 +34,31 @@ def check_time_limits(settings: Settings) -> None:
         )
 
 
+def broker(url: str) -> tuple[str, dict[str, Any]]:
+    """Celery's broker URL and the transport options that go with it. A Sentinel URL becomes
+    kombu's form: one `sentinel://` URL per sentinel, joined by `;`, and the master's name
+    as a transport option (the same master every redis-py client in Vertaal uses)."""
+    found = sentinel_url(url)
+    if found is None:
+        return url, {}
+    return _kombu_sentinels(found), {
+        "master_name": found.master,
+        "sentinel_kwargs": sentinel_options(found),
+    }
+
+
+def _kombu_sentinels(found: SentinelURL) -> str:
+    user, password = quote(found.username or "", safe=""), quote(found.password or "", safe="")
+    login = f"{user}:{password}@" if password else (f"{user}@" if user else "")
+    hosts = [(f"[{host}]" if ":" in host else host, port) for host, port in found.sentinels]
+    return ";".join(f"sentinel://{login}{host}:{port}/{found.db}" for host, port in hosts)
+
+
 def create_celery(settings: Settings) -> Celery:
     check_time_limits(settings)
+    broker_url, sentinel_transport = broker(settings.redis_url)
     app = Celery(
-        "vertaal",
-        broker=settings.redis_url,
-        include=["workers.tasks", "workers.operations.webhooks"],
+        "vertaal", broker=broker_url, include=["workers.tasks", "workers.operations.webhooks"]
     )
     app.conf.update(
         # JSON only: a pickled message could run code in the worker.
@@ -59,6 +82,7 @@ def create_celery(settings: Settings) -> Celery:
             "visibility_timeout": settings.visibility_timeout,
             "socket_connect_timeout": 2,
             "socket_timeout": 10,
+            **sentinel_transport,
         },
         # Fail a publish fast (the API then answers 503) instead of retrying for seconds.
         task_publish_retry_policy={"max_retries": 1, "interval_start": 0, "interval_step": 0.5},

@@ -45,6 +45,7 @@ class UnsupportedFormatError(InputError):
 class NotDutchError(InputError):
     code = "not_dutch"
     http_status = 422
+
     def __init__(self, message: str, looks_like: str = "", language: str | None = None) -> None:
         super().__init__(message)
         # What the text looks like ("English (en, 99% sure)"), for a page that words the

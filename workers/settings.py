@@ -14,6 +14,7 @@ from typing import Any, Literal
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from workers.connections import SENTINEL_FORM, check_redis_url
 from workers.engines.registry import BACKENDS
 
 DEFAULT_TRANSLATION_MODEL = "Helsinki-NLP/opus-mt-nl-en"
@@ -82,13 +83,16 @@ class Settings(BaseSettings):
     )
 
     # Service: where jobs, the queue and the cache live.
+    # Either may name a Sentinel set instead of one server (connections.SENTINEL_FORM).
     redis_url: str = Field(
-        "redis://127.0.0.1:6379/0", description="Redis for the job queue and job records."
+        "redis://127.0.0.1:6379/0",
+        description="Redis for the job queue and job records: redis://, rediss://, unix:// or "
+        f"{SENTINEL_FORM}.",
     )
     cache_url: str | None = Field(
         None,
-        description="Redis for cached results; unset = the queue's server (keep them apart in "
-        "production: the queue never evicts, the cache must).",
+        description="Redis for cached results, in the same forms; unset = the queue's server "
+        "(keep them apart in production: the queue never evicts, the cache must).",
     )
     queue_memory: str = Field(
         "256mb", description="`vertaal up` and docker-compose: the queue Redis's maxmemory."
@@ -161,6 +165,11 @@ class Settings(BaseSettings):
     https: bool = Field(
         False, description="Served over HTTPS: redirect HTTP, send HSTS, secure cookies."
     )
+
+    @field_validator("redis_url", "cache_url")
+    @classmethod
+    def _a_redis_url(cls, value: str | None) -> str | None:
+        return None if value is None else check_redis_url(value)
 
     @field_validator("engine")
     @classmethod

@@ -101,10 +101,20 @@ class Upkeep(threading.Thread):
 QUEUES = (QUEUE, SHORT_QUEUE, WEBHOOK_QUEUE)
 
 
-def node_name() -> str:
-    """This worker's Celery node name, unique per `vertaal worker` process: two workers on
-    one host (or in one pod) are two nodes, each counted by /ready, each its own jobs."""
-    return f"vertaal-{os.getpid()}@{socket.gethostname()}"
+def worker_name() -> str:
+    """This worker's name: its Celery node name and its heartbeat's. The pid makes it unique
+    per process, so two workers on one host (or two pods with the same hostname) count as
+    two for `/api/v1/ready`, Flower and the batch shares, instead of one `celery@<host>`."""
+    return f"{_host_prefix()}{os.getpid()}"
+
+
+def runs_on_this_host(name: str) -> bool:
+    """Whether the worker `name` (a heartbeat's) runs on this host: a container's probe."""
+    return name.startswith(_host_prefix())
+
+
+def _host_prefix() -> str:
+    return f"vertaal@{socket.gethostname()}-"
 
 
 def _quiet_options(loglevel: str) -> list[str]:
@@ -130,7 +140,7 @@ def run_worker(
     app = create_celery(settings)
     if {QUEUE, SHORT_QUEUE} & set(queues):
         publish_signature(redis_client(settings.redis_url), worker_signature(settings))
-    name = node_name()
+    name = worker_name()
     upkeep = Upkeep(settings, name, translating=QUEUE in queues)
     consumer = ends.EndConsumer(
         new_redis_client(settings.redis_url), name, consequences(upkeep.app),
@@ -163,6 +173,7 @@ def run_worker(
             "--pool=prefork",
             f"--loglevel={loglevel}",
             f"--queues={','.join(queues)}",
+            f"--hostname={name}",
             "--without-gossip",
             "--without-mingle",
         ]

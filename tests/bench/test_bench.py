@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from bench import run, summary_batches, terms
+from bench import run, summary_batches
 from bench.models import BenchModels, cache_root
 from tests.conftest import TinyModels
 
@@ -87,26 +87,3 @@ def test_short_text_benchmark_runs_both_set_ups_and_prints_the_summary_line(
         r"p50_ratio=\d+\.\d",
         lines[-1],
     )
-
-
-def test_terms_benchmark_times_building_and_matching(capsys: pytest.CaptureFixture[str]) -> None:
-    terms.main(["--entries", "50", "--repeat", "1"])
-    assert re.fullmatch(
-        r"entries=50 forms=\d+ build_ms=\d+ article_chars=\d+ sentences=\d+ match_ms=\d+ "
-        r"terms_found=[1-9]\d*",
-        capsys.readouterr().out.strip().splitlines()[-1],
-    )
-
-
-def test_folder_benchmark_translates_every_article_in_process(
-    tiny_models: TinyModels, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    from bench import folder
-    from workers.engines.seq2seq import Seq2SeqTranslator
-
-    # The benchmark forces output lengths for its whole process; this test's ends with it.
-    monkeypatch.setattr(Seq2SeqTranslator, "output_lengths", Seq2SeqTranslator.output_lengths)
-    models = BenchModels(tiny_models.translation, tiny_models.summary)
-    env = {"VERTAAL_CONVERTED_DIR": str(tiny_models.converted)}
-    assert folder.folder_rate(models, 2, tmp_path, env) > 0
-    assert folder.translated(tmp_path / "out") == 2
