@@ -21,7 +21,7 @@ from pathlib import Path
 import redis
 from werkzeug.serving import make_server
 
-from cli.stack import queue_options, redis_server_binary, start_redis
+from cli.redis_servers import queue_options, redis_server_binary, start_redis
 
 ROOT = Path(__file__).parents[1]
 
