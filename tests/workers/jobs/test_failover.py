@@ -18,7 +18,7 @@ from service import create_app
 from tests.conftest import TinyModels, service_env
 from tests.processes import SentinelSet, Worker, wait_for
 from tests.service.test_api import unique_article
-from tests.workers.test_chaos import BATCH_SECONDS, TIMING
+from tests.workers.jobs.test_chaos import BATCH_SECONDS, TIMING
 from workers.connections import new_redis_client
 from workers.jobs.layout import JOB_ENDS
 

@@ -14,7 +14,7 @@ import pytest
 
 from tests.conftest import TinyModels
 from tests.processes import wait_for
-from tests.workers.test_chaos import Stack
+from tests.workers.jobs.test_chaos import Stack
 
 pytestmark = pytest.mark.slow
 
