@@ -112,10 +112,14 @@ def redis_config(url: str) -> dict[str, str] | None:
         client = new_redis_client(url)
         found: dict[str, str] = {}
         for name in ("appendonly", "appendfsync", "maxmemory", "maxmemory-policy"):
-            found.update({k.decode(): v.decode() for k, v in client.config_get(name).items()})
+            found.update({_text(k): _text(v) for k, v in client.config_get(name).items()})
         return found
     except redis.RedisError:
         return None
+
+
+def _text(value: str | bytes) -> str:
+    return value.decode() if isinstance(value, bytes) else value
 
 
 def queue_risks(config: Mapping[str, str]) -> list[str]:
