@@ -2,7 +2,6 @@
 result of key A is a 404 to key B and a 401/403 to no key; an operator key reads all; an
 anonymous sender's job is its own; quotas are held at submission and never overshoot."""
 
-import io
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -89,8 +88,8 @@ def test_another_key_cannot_poll_or_download_a_keys_document(tenants: Tenants) -
     mine = deepl.Translator(tenants.a, server_url=base)
     theirs = deepl.Translator(tenants.b, server_url=base)
     try:
-        handle = mine.translate_document_upload(
-            io.BytesIO(DUTCH.encode()), target_lang="EN-GB", filename="łódź €.txt"
+        handle = mine.translate_document_upload(  # bytes: the client then sends the name
+            DUTCH.encode(), target_lang="EN-GB", filename="łódź €.txt"
         )
         wait_for(lambda: mine.translate_document_get_status(handle).done, 90, "the document")
         with pytest.raises(deepl.DeepLException) as seen:
