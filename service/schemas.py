@@ -70,6 +70,15 @@ def _has_words(value: str | None) -> str | None:
     return value
 
 
+def _glossary_field() -> Any:
+    return Field(
+        None,
+        pattern="^[0-9a-f]{32}$",
+        description="A glossary of the sender's own or a global one (`POST /api/v1/glossaries`): "
+        "its terms are enforced and checked in the translation (docs/terms-and-checks.md).",
+    )
+
+
 class JobRequest(BaseModel):
     """The JSON body of `POST /api/v1/jobs`."""
 
@@ -94,6 +103,7 @@ class JobRequest(BaseModel):
         description="`html`: the text is read as HTML, and the result also holds the page "
         "translated with its markup kept (`markup`).",
     )
+    glossary_id: str | None = _glossary_field()
 
     # The text's own encoding (in SourceFile.pasted) finds its lone surrogates: encoding a
     # megabyte once instead of twice matters to a web request.
@@ -145,6 +155,7 @@ class JobForm(BaseModel):
     format: Literal["text", "html"] = Field(
         "text", description="`html`: the result also holds the page translated, markup kept."
     )
+    glossary_id: str | None = _glossary_field()
 
     # The text's own encoding (in SourceFile.pasted) finds its lone surrogates: encoding a
     # megabyte once instead of twice matters to a web request.

@@ -7,7 +7,7 @@ from __future__ import annotations
 import logging
 import uuid
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import PurePath
 from typing import Any, Literal
 
@@ -28,6 +28,7 @@ from workers.cache import (
 )
 from workers.celery_app import send_job
 from workers.errors import EmptyArticleError, UndecodableError
+from workers.glossaries import GlossaryStore
 from workers.jobs.record import JobOptions, JobRecord, JobStatus
 from workers.operations.keys import ApiKey, KeyStore, Reservation
 from workers.operations.logs import job_id_var, request_id_var
@@ -44,6 +45,7 @@ class ArticleRequest:
     options: JobOptions
     filename: str | None
     callback_url: str | None = None
+    glossary_id: str | None = None  # resolved (and its owner checked) by `submit`
 
 
 @dataclass(frozen=True)
@@ -112,6 +114,7 @@ def parse_json(request: Request) -> ArticleRequest:
         options=JobOptions(summary=body.summary, check_language=body.check_language, markup=html),
         filename=filename,
         callback_url=body.callback_url,
+        glossary_id=body.glossary_id,
     )
 
 
@@ -132,7 +135,7 @@ def parse_form(request: Request) -> ArticleRequest:
     if upload is not None and upload.filename:
         filename = _safe_name(upload.filename)
         source = SourceFile(filename or "upload", upload.read())
-        return ArticleRequest(source, options, filename, form.callback_url)
+        return ArticleRequest(source, options, filename, form.callback_url, form.glossary_id)
     if form.text is None:
         if "text" in request.form:  # sent, but empty: as empty as any other empty article
             raise EmptyArticleError(EMPTY_TEXT)
@@ -140,7 +143,7 @@ def parse_form(request: Request) -> ArticleRequest:
     filename = _safe_name(form.filename)
     html = form.format == "html"
     source = _text_source(form.text, filename or ("page.html" if html else None))
-    return ArticleRequest(source, options, filename, form.callback_url)
+    return ArticleRequest(source, options, filename, form.callback_url, form.glossary_id)
 
 
 def parse_request(request: Request) -> ArticleRequest:
@@ -198,6 +201,11 @@ def _queue(
     unique: bool,
 ) -> Submission:
     jobs = services.jobs
+    if article.glossary_id:  # the version to enforce: pinned now, by its digest
+        glossary = GlossaryStore(services.queue, services.settings.job_ttl).usable(
+            article.glossary_id, owner
+        )
+        article = replace(article, options=replace(article.options, glossary=glossary.digest))
     recorded: dict[str, Any] = {
         "api_key": key.id if key else None,
         "owner": owner,

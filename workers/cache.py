@@ -81,6 +81,7 @@ def article_key(signature: Mapping[str, Any], content: str, options: JobOptions)
             "document": content,
             "summary": options.summary,
             "markup": options.markup,
+            "glossary": options.glossary,
             "signature": dict(signature),
         }
     )

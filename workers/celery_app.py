@@ -119,10 +119,13 @@ def send_job(app: Celery, job_id: str, delivery: str, queue: str = QUEUE) -> Non
 
 
 def send_texts(
-    app: Celery, reply_to: str, texts: list[str], *, html: bool, summary: bool, wait: float
-) -> None:
-    """Queue short texts for a waiting request; the message expires when the wait does, so
-    a worker never translates what nobody waits for any more."""
+    app: Celery, reply_to: str, texts: list[str], *, html: bool, summary: bool, wait: float,
+    glossary: str | None = None,
+) -> None:  # fmt: skip
+    """Queue short texts for a waiting request (with the digest of a glossary version to
+    enforce); the message expires when the wait does, so a worker never translates what
+    nobody waits for any more."""
     app.send_task(
-        SHORT_TASK, args=[reply_to, texts, html, summary], queue=SHORT_QUEUE, expires=wait
-    )
+        SHORT_TASK, args=[reply_to, texts, html, summary, glossary], queue=SHORT_QUEUE,
+        expires=wait,
+    )  # fmt: skip

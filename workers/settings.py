@@ -37,6 +37,11 @@ class Settings(BaseSettings):
     )
     summary: bool = Field(True, description="Write a summary of each article.")
     check_language: bool = Field(True, description="Refuse articles that are clearly not Dutch.")
+    names: bool = Field(
+        True,
+        description="Enforce the built-in names list (Poetin → Putin, Zelenski → Zelensky, …) "
+        "under each glossary; a glossary's own entry wins.",
+    )
     # Measured on 2 CPU cores with CTranslate2: batches of 8 length-sorted sentences translate
     # as fast as 16 (tighter lengths waste less decoding) with 150 MB less peak memory.
     batch_size: int = Field(8, ge=1, le=256, description="Sentences per translation batch.")

@@ -358,14 +358,17 @@ def _finish(
 
 @shared_task(name=SHORT_TASK, bind=True, acks_late=False)
 def translate_texts_task(
-    self: Task, reply_to: str, texts: list[str], html: bool, summary: bool
-) -> None:
+    self: Task, reply_to: str, texts: list[str], html: bool, summary: bool,
+    glossary: str | None = None,
+) -> None:  # fmt: skip
     """Short texts for a waiting request (LibreTranslate, DeepL): the answer goes to its
     reply list. At most once: the request waits only so long, then says 503, and the message
     expires with it (`send_texts`), so a lost worker costs no duplicate."""
     settings = settings_of(self.app)
     try:
-        done = translate_texts(texts, html=html, summary=summary, settings=settings)
+        done = translate_texts(
+            texts, html=html, summary=summary, settings=settings, glossary=glossary
+        )
         reply: dict[str, Any] = {"texts": done.texts, "summary": done.summary}
     except VertaalError as error:
         reply = {"error": {"code": error.code, "message": str(error)}}

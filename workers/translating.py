@@ -18,6 +18,7 @@ from workers.engines.factory import drain_load_times, load_engines
 from workers.engines.protocols import Engines
 from workers.engines.signature import worker_signature
 from workers.errors import INTERRUPTIONS
+from workers.glossaries import GlossaryNotFoundError, GlossaryStore
 from workers.jobs.record import JobOptions
 from workers.operations.metrics import MetricsRecorder
 from workers.pipeline.article import Models, Result, SourceFile
@@ -80,7 +81,7 @@ def translate_job(
     if options.kind == "document":
         metrics = MetricsRecorder(redis_client(settings.redis_url))
         engines = engines_for(settings, summary=options.summary, metrics=metrics)
-        run = replace(RunOptions.from_settings(settings), summary=options.summary)
+        run = replace(run_options(settings, options.glossary), summary=options.summary)
         return _document(source, run, engines, sentence_cache(settings, metrics), on_progress)
     made = translate_jobs([ArticleWork(source, options, on_progress)], settings)[0]
     if isinstance(made, Exception):
@@ -94,16 +95,16 @@ def translate_jobs(work: Sequence[ArticleWork], settings: Settings) -> list[Made
     is cancelled gets its exception in its place; the others go on."""
     metrics = MetricsRecorder(redis_client(settings.redis_url))
     engines = engines_for(settings, summary=any(w.options.summary for w in work), metrics=metrics)
-    base = RunOptions.from_settings(settings)
-    runs = [
-        replace(base, summary=w.options.summary, check_language=w.options.check_language)
-        for w in work
-    ]
     caches = [sentence_cache(settings, metrics) for _ in work]
     outcomes: dict[int, Made | Exception] = {}
     drafts: dict[int, Draft] = {}
+    runs: dict[int, RunOptions] = {}
     for i, item in enumerate(work):
         try:
+            runs[i] = replace(
+                run_options(settings, item.options.glossary), summary=item.options.summary,
+                check_language=item.options.check_language,
+            )  # fmt: skip
             drafts[i] = draft_article(read_source(item.source), engines, runs[i],
                                       cache=caches[i], on_progress=item.on_progress)  # fmt: skip
         except INTERRUPTIONS:
@@ -125,6 +126,20 @@ def translate_jobs(work: Sequence[ArticleWork], settings: Settings) -> list[Made
                 continue
         outcomes[i] = Made(result, caches[i], engines.as_signed)
     return [outcomes[i] for i in range(len(work))]
+
+
+def run_options(settings: Settings, glossary: str | None) -> RunOptions:
+    """The settings' options with the glossary version a job or request was sent with (by
+    its digest); GlossaryNotFoundError when that version is no longer kept."""
+    if glossary is None:
+        return RunOptions.from_settings(settings)
+    store = GlossaryStore(redis_client(settings.redis_url), settings.job_ttl)
+    entries = store.entries(glossary)
+    if entries is None:
+        raise GlossaryNotFoundError(
+            "the glossary this was sent with is no longer kept; send it again"
+        )
+    return RunOptions.from_settings(settings, entries)
 
 
 def with_markup(
@@ -149,6 +164,7 @@ def _sentence_translator(
         batch_size=run.batch_size,
         max_sentence_tokens=run.max_sentence_tokens,
         cache=sentences,
+        glossary=run.glossary,
         on_batch=(lambda done, total: on_progress(done, total, "translate"))
         if on_progress
         else None,
@@ -186,13 +202,15 @@ class TextsResult:
 
 
 def translate_texts(
-    texts: list[str], *, html: bool, summary: bool, settings: Settings
-) -> TextsResult:
-    """Short texts (LibreTranslate, DeepL) translated as they are, each in one go."""
+    texts: list[str], *, html: bool, summary: bool, settings: Settings,
+    glossary: str | None = None,
+) -> TextsResult:  # fmt: skip
+    """Short texts (LibreTranslate, DeepL) translated as they are, each in one go, with
+    the glossary version `glossary` (a digest) enforced when there is one."""
     metrics = MetricsRecorder(redis_client(settings.redis_url))
     sentences = sentence_cache(settings, metrics)
+    run = run_options(settings, glossary)
     engines = engines_for(settings, summary=summary, metrics=metrics)
-    run = RunOptions.from_settings(settings)
     translate = _sentence_translator(engines, run, sentences)
     out = [translate_html(t, translate) if html else translate_plain(t, translate) for t in texts]
     made_summary = None

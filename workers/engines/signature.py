@@ -16,6 +16,7 @@ from typing import Any
 from workers.engines.loading import resolve_model
 from workers.engines.runtime import runtime
 from workers.errors import ModelUnavailableError
+from workers.pipeline.terms.names import builtin_names
 from workers.settings import Settings
 
 ROLES = ("translation", "summary")
@@ -60,6 +61,8 @@ def output_signature(settings: Settings, *, summary: bool | None = None) -> dict
         for role in roles
     }
     signature["max_sentence_tokens"] = settings.max_sentence_tokens
+    # The names list enforced under every glossary: a changed list is a changed result.
+    signature["names"] = builtin_names().digest if settings.names else None
     return signature
 
 
@@ -82,8 +85,5 @@ def digest(value: Any) -> str:
 def model_digests(signature: Mapping[str, Any]) -> dict[str, str]:
     """Per role, a digest of what decides that part of a result (sentence length limit
     included), safe to show: it names no path."""
-    return {
-        role: digest([signature[role], signature["max_sentence_tokens"]])
-        for role in ROLES
-        if role in signature
-    }
+    shared = [signature["max_sentence_tokens"], signature.get("names")]
+    return {role: digest([signature[role], *shared]) for role in ROLES if role in signature}

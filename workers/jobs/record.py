@@ -41,6 +41,8 @@ class JobOptions:
     check_language: bool = True
     markup: bool = False
     kind: Literal["article", "document"] = "article"
+    # The digest of the glossary version to enforce (workers/glossaries.py), if any.
+    glossary: str | None = None
 
 
 @dataclass(frozen=True)

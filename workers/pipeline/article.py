@@ -6,8 +6,12 @@ the public interface.
 
 from __future__ import annotations
 
+from collections import Counter
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any, ClassVar
+
+from workers.pipeline.checks.sentence import Check, Flag
 
 Paragraphs = list[list[str]]
 # Shown wherever a summary was asked for but the model wrote nothing.
@@ -93,6 +97,41 @@ class Models:
 
 
 @dataclass(frozen=True)
+class Checks:
+    """What a reader should not take on trust: each translated sentence's flags, in the
+    translation's own shape (the title's, then per paragraph per sentence), and how many
+    sentences are flagged, and how often for what."""
+
+    title: list[Flag]
+    paragraphs: list[list[list[Flag]]]
+    flagged: int
+    counts: dict[str, int]
+
+    @classmethod
+    def of(cls, title: Sequence[Flag], paragraphs: Sequence[Sequence[Sequence[Flag]]]) -> Checks:
+        sentences = [list(title), *(list(f) for p in paragraphs for f in p)]
+        counts = Counter(flag.code.value for flags in sentences for flag in flags)
+        return cls(
+            title=list(title),
+            paragraphs=[[list(f) for f in p] for p in paragraphs],
+            flagged=sum(1 for flags in sentences if flags),
+            counts=dict(sorted(counts.items())),
+        )
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Checks:
+        def flags(raw: list[dict[str, str]]) -> list[Flag]:
+            return [Flag(Check(f["code"]), f["message"]) for f in raw]
+
+        return cls(
+            title=flags(data["title"]),
+            paragraphs=[[flags(s) for s in p] for p in data["paragraphs"]],
+            flagged=int(data["flagged"]),
+            counts={str(k): int(v) for k, v in data["counts"].items()},
+        )
+
+
+@dataclass(frozen=True)
 class Result:
     """One article's translation and summary: the public result shape."""
 
@@ -104,9 +143,14 @@ class Result:
     timings: dict[str, float]
     # With `format: html` (or `--keep-html`): the page itself, translated, its markup kept.
     markup: str | None = None
+    # Each sentence's flags (workers/pipeline/checks); None in results made before checks.
+    checks: Checks | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        data = asdict(self)
+        if self.checks is None:
+            data.pop("checks")
+        return data
 
     def characters(self) -> int:
         """The characters of the Dutch text that was translated (title and sentences): what
@@ -138,4 +182,5 @@ class Result:
             models=Models(**data["models"]),
             timings=dict(data["timings"]),
             markup=data.get("markup"),
+            checks=Checks.from_dict(data["checks"]) if data.get("checks") else None,
         )

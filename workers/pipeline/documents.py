@@ -10,7 +10,7 @@ from html import escape
 
 from bs4 import BeautifulSoup, UnicodeDammit
 
-from workers.pipeline.article import Models, Result, Source, SourceFile, Translation
+from workers.pipeline.article import Checks, Models, Result, Source, SourceFile, Translation
 from workers.pipeline.markup import translate_html
 from workers.pipeline.reading import check_docx, decode_utf8, format_of, suffix_of
 from workers.pipeline.texts import SentenceTranslator, translate_plain
@@ -86,4 +86,5 @@ def file_result(translate: SentenceTranslator, models: Models, timings: dict[str
         removed=[],
         models=models,
         timings=timings,
+        checks=Checks.of([], [[flags] for flags in translate.flags]),
     )

@@ -9,14 +9,13 @@ each and then `finish_articles`), so an article gives the same result through ev
 from __future__ import annotations
 
 import time
-from collections import Counter
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
-from typing import Protocol
 
-from workers.engines.protocols import Engines, Translator
+from workers.engines.protocols import Engines
 from workers.pipeline.article import (
+    Checks,
     CleanArticle,
     Models,
     RawDocument,
@@ -27,26 +26,21 @@ from workers.pipeline.article import (
 from workers.pipeline.cleaning import clean_article
 from workers.pipeline.language import check_dutch
 from workers.pipeline.reading import check_length
-from workers.pipeline.splitting import fit_sentences, fit_to_limit, needs_model
+from workers.pipeline.sentences import SentenceCache, translate_checked
+from workers.pipeline.splitting import fit_sentences, fit_to_limit
 from workers.pipeline.summarizing import summarize_many
+from workers.pipeline.terms.glossary import Glossary
+from workers.pipeline.terms.names import glossary_for
 from workers.settings import Settings
 
 # Part of every cache key: bump it when a change to the pipeline changes its output.
 # 3: results name their models by hub id or folder name, never by a path on the server.
-PIPELINE_VERSION = "3"
+PIPELINE_VERSION = "4"
 
 # Called with (done, total, stage); may raise CancelledError to stop between batches. The
 # stages, in order: "read" (cleaning, checking and splitting the text), "translate"
 # (sentences done of total), "summarize" (summary steps done of total).
 ProgressCallback = Callable[[int, int, str], None]
-
-
-class SentenceCache(Protocol):
-    """Translations of single sentences, keyed by the caller's model and settings."""
-
-    def get_many(self, sentences: Sequence[str]) -> dict[str, str]: ...
-
-    def set_many(self, translations: Mapping[str, str]) -> None: ...
 
 
 @dataclass(frozen=True)
@@ -56,15 +50,20 @@ class RunOptions:
     batch_size: int = 8
     max_sentence_tokens: int = 200
     max_chars: int | None = None  # the article size limit, on the text as read
+    # What to enforce: the user's glossary over the built-in names (terms/names.py).
+    glossary: Glossary | None = None
 
     @classmethod
-    def from_settings(cls, settings: Settings) -> RunOptions:
+    def from_settings(cls, settings: Settings, glossary: Glossary | None = None) -> RunOptions:
+        """The settings' options, with the user's `glossary` (if any) over the names list
+        (unless VERTAAL_NAMES is off)."""
         return cls(
             summary=settings.summary,
             check_language=settings.check_language,
             batch_size=settings.batch_size,
             max_sentence_tokens=settings.max_sentence_tokens,
             max_chars=settings.max_article_chars,
+            glossary=glossary_for(glossary, names=settings.names),
         )
 
 
@@ -111,25 +110,30 @@ def draft_article(
         paragraphs = [fit_sentences(p, translator.count_tokens, limit) for p in article.paragraphs]
     with _timed(timings, "translate"):
         segments = title + [s for p in paragraphs for s in p]
-        translated = translate_segments(
+        translated = translate_checked(
             segments,
             translator,
             batch_size=options.batch_size,
+            glossary=options.glossary,
             cache=cache,
             on_batch=lambda done, total: report(done, total, "translate"),
         )
     result = Result(
         source=Source(title=article.title, date=article.date, paragraphs=paragraphs),
         translation=Translation(
-            title=" ".join(translated[s] for s in title) if title else None,
-            paragraphs=[[translated[s] for s in p] for p in paragraphs],
+            title=" ".join(translated[s].text for s in title) if title else None,
+            paragraphs=[[translated[s].text for s in p] for p in paragraphs],
         ),
         summary=None,
         removed=article.removed,
         models=Models(translation=translator.model_ref, summary=None),
         timings=timings,
+        checks=Checks.of(
+            [flag for s in title for flag in translated[s].flags],
+            [[translated[s].flags for s in p] for p in paragraphs],
+        ),
     )
-    english = [translated[s] for p in paragraphs for s in p]
+    english = [translated[s].text for p in paragraphs for s in p]
     return Draft(result, english, on_progress, options.summary)
 
 
@@ -186,45 +190,6 @@ def translate_article(
     if isinstance(finished, Exception):
         raise finished
     return finished
-
-
-def translate_segments(
-    segments: Sequence[str],
-    translator: Translator,
-    *,
-    batch_size: int,
-    cache: SentenceCache | None = None,
-    on_batch: Callable[[int, int], None] | None = None,
-) -> dict[str, str]:
-    """Translation of every segment; each distinct sentence goes to the model at most once.
-
-    Segments with nothing to translate pass through unchanged. The rest are sorted by length so
-    each batch pads little, translated batch by batch, and cached afterwards.
-    """
-    result = {s: s for s in segments if not needs_model(s)}
-    wanted = list(dict.fromkeys(s for s in segments if needs_model(s)))
-    if cache is not None and wanted:
-        result.update(cache.get_many(wanted))
-    todo = [s for s in wanted if s not in result]
-    counts = dict(zip(todo, translator.count_tokens(todo), strict=True))
-    todo.sort(key=lambda s: counts[s], reverse=True)
-
-    occurrences = Counter(segments)
-    total = len(segments)
-    done = sum(occurrences[s] for s in result)
-    if on_batch:
-        on_batch(done, total)
-    fresh: dict[str, str] = {}
-    for start in range(0, len(todo), batch_size):
-        batch = todo[start : start + batch_size]
-        fresh.update(zip(batch, translator.translate_batch(batch), strict=True))
-        done += sum(occurrences[s] for s in batch)
-        if on_batch:
-            on_batch(done, total)
-    if cache is not None and fresh:
-        cache.set_many(fresh)
-    result.update(fresh)
-    return result
 
 
 @contextmanager

@@ -14,37 +14,45 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from workers.engines.protocols import Translator
-from workers.pipeline.run import SentenceCache, translate_segments
+from workers.pipeline.checks.sentence import Flag
+from workers.pipeline.sentences import SentenceCache, translate_checked
 from workers.pipeline.splitting import fit_to_limit, split_sentences
+from workers.pipeline.terms.glossary import Glossary
 
-# Called with (done, total) sentences, as `translate_segments` reports.
+# Called with (done, total) sentences, as `translate_checked` reports.
 BatchCallback = Callable[[int, int], None]
 
 
 @dataclass
 class SentenceTranslator:
-    """Sentences in, one translation each out: fitted, deduplicated, cached, batched."""
+    """Sentences in, one translation each out: fitted, deduplicated, cached, batched, the
+    glossary's terms enforced and each translation checked."""
 
     translator: Translator
     batch_size: int = 8
     max_sentence_tokens: int = 200
     cache: SentenceCache | None = None
     on_batch: BatchCallback | None = None
-    # Every (source, translation) pair made so far, in order: what a Result shows.
+    glossary: Glossary | None = None
+    # Every (source, translation) pair made so far, in order: what a Result shows; and the
+    # flags of each pair's translation.
     pairs: list[tuple[str, str]] = field(default_factory=list)
+    flags: list[list[Flag]] = field(default_factory=list)
 
     def __call__(self, sentences: Sequence[str]) -> list[str]:
         limit = min(self.max_sentence_tokens, self.translator.max_input_tokens)
         pieces = [fit_to_limit(s, self.translator.count_tokens, limit) for s in sentences]
-        done = translate_segments(
+        done = translate_checked(
             [p for fitted in pieces for p in fitted],
             self.translator,
             batch_size=self.batch_size,
+            glossary=self.glossary,
             cache=self.cache,
             on_batch=self.on_batch,
         )
-        out = [" ".join(done[p] for p in fitted) for fitted in pieces]
+        out = [" ".join(done[p].text for p in fitted) for fitted in pieces]
         self.pairs += zip(sentences, out, strict=True)
+        self.flags += [[flag for p in fitted for flag in done[p].flags] for fitted in pieces]
         return out
 
 
