@@ -228,6 +228,8 @@ class EndConsumer:
 def trim(client: redis.Redis, groups: Sequence[str], retention: float) -> int:
     """Drop the ends every group has acknowledged that are older than `retention` seconds;
     none while a group does not exist yet. The number dropped."""
+    if not client.exists(JOB_ENDS):
+        return 0  # no end yet (the consumers create the stream with their groups)
     existing = {g["name"].decode(): g for g in client.xinfo_groups(JOB_ENDS)}
     if not groups or any(name not in existing for name in groups):
         return 0
