@@ -37,7 +37,7 @@ CONFIG = SchemathesisConfig.from_dict(
 PROTOCOLS = ("/translate", "/detect", "/translate_file", "/suggest", "/health", "/v2/")
 
 
-def check(case: schemathesis.Case, form_headers: dict[str, str]) -> None:
+def check(case: schemathesis.Case, form_headers: dict[str, str], key: str | None = None) -> None:
     excluded = []
     if case.path.startswith(PROTOCOLS):
         excluded.append(schemathesis.checks.positive_data_acceptance)
@@ -45,6 +45,8 @@ def check(case: schemathesis.Case, form_headers: dict[str, str]) -> None:
         # A file's content (UTF-8 Dutch text, a Word document) cannot be stated in a schema:
         # a valid-looking part with random bytes is rightly refused.
         excluded.append(schemathesis.checks.positive_data_acceptance)
+    if key is not None:  # every request a key's own (schemathesis may add its own headers)
+        case.headers = {**(case.headers or {}), "Authorization": f"Bearer {key}"}
     if case.method == "POST":
         # Form posts need a CSRF token with its session cookie, as from /api/v1/csrf.
         case.headers = {**(case.headers or {}), **form_headers}
@@ -59,9 +61,11 @@ def check(case: schemathesis.Case, form_headers: dict[str, str]) -> None:
         assert content_type.startswith("application/json"), response.text[:200]
 
 
-def fuzz(app: Flask, paths: Callable[[str], bool]) -> set[str]:
-    """Every documented operation whose path `paths` accepts, with schemathesis; returns
-    the operations it tried."""
+def fuzz(
+    app: Flask, paths: Callable[[str], bool], key: str | None = None, examples: int = EXAMPLES
+) -> set[str]:
+    """Every documented operation whose path `paths` accepts, with schemathesis (each request
+    sent with `key`, if given); returns the operations it tried."""
     answer = app.test_client().get("/api/v1/csrf")
     cookie = answer.headers["Set-Cookie"].split(";")[0]
     form_headers = {"X-CSRFToken": answer.get_json()["csrf_token"], "Cookie": cookie}
@@ -72,13 +76,13 @@ def fuzz(app: Flask, paths: Callable[[str], bool]) -> set[str]:
 
         @given(case=operation.as_strategy())
         @settings(
-            max_examples=EXAMPLES,
+            max_examples=examples,
             deadline=None,
             database=None,
             suppress_health_check=list(HealthCheck),
         )
         def run(case: schemathesis.Case) -> None:
-            check(case, form_headers)
+            check(case, form_headers, key)
 
         run()
     return {f"{op.method.upper()} {op.path}" for op in operations}
@@ -111,3 +115,25 @@ def test_the_protocols_answer_anything_without_a_server_error(
     )
     tried = fuzz(app, lambda path: path.startswith(PROTOCOLS))
     assert tried >= {"POST /translate", "POST /v2/translate", "POST /v2/document"}
+
+
+def test_with_keys_required_no_path_answers_a_server_error(
+    redis_url: str, tiny_models: TinyModels, live_worker: Worker
+) -> None:
+    """Every path, the job API's and both protocols', with keys required and each request a
+    key's own: a translation, a refusal, another owner's 404, but never a 5xx."""
+    from tests.service.test_auth import create_key
+
+    app = create_app(
+        {
+            "redis_url": redis_url,
+            "require_api_key": True,
+            "translation_model": str(tiny_models.translation),
+            "summary_model": str(tiny_models.summary),
+            "converted_dir": tiny_models.converted,
+            "rate_limit": "100000/minute",
+        }
+    )
+    _, key = create_key(redis_url)
+    tried = fuzz(app, lambda path: True, key=key, examples=max(5, EXAMPLES // 4))
+    assert {"POST /api/v1/jobs", "POST /translate", "POST /v2/translate"} <= tried
