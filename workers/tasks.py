@@ -68,7 +68,9 @@ class JobRequest(Request):
     jobs' leases end here first, so the requeued message starts the job again at once (the
     attempt counted: it was a crash) rather than after the lease would have lapsed."""
 
-    def on_failure(self, exc_info: Any, send_failed_event: bool = True, return_ok: bool = False):  # type: ignore[no-untyped-def]
+    def on_failure(
+        self, exc_info: Any, send_failed_event: bool = True, return_ok: bool = False
+    ) -> Any:
         exc = getattr(exc_info, "exception", None)
         exc = getattr(exc, "exc", exc)  # ExceptionWithTraceback
         if isinstance(exc, WorkerLostError) and len(self.args) >= 2:
@@ -76,9 +78,8 @@ class JobRequest(Request):
             log.warning("job %s lost its worker process: %s", job_id, exc)
             try:
                 leases = Leases(job_store(settings_of(self.task.app)))
-                for other, _, theirs in leases.running():
-                    if theirs == delivery or theirs.startswith(delivery + "."):
-                        leases.lapse(other, theirs)
+                for held, theirs in leases.taken_by(delivery):
+                    leases.lapse(held, theirs)
             except redis.RedisError:
                 log.exception("could not end the leases of job %s", job_id)
         return super().on_failure(exc_info, send_failed_event, return_ok)
@@ -113,8 +114,8 @@ class JobTask(Task):
 def _hand_back_company(leases: Leases, delivery: str, settings: Settings, app: Celery) -> None:
     """The jobs a task took with its own (their deliveries derive from its own), queued again
     without counting their attempt."""
-    for job_id, _, theirs in leases.running():
-        if theirs.startswith(delivery + "."):
+    for job_id, theirs in leases.taken_by(delivery):
+        if theirs != delivery:
             _hand_back(leases, job_id, theirs, settings, app)
 
 

@@ -110,6 +110,15 @@ class Leases:
         """This delivery's worker process died: its lease ends now (see scripts.LAPSE)."""
         return bool(self.store.run("LAPSE", job_id, delivery, job_id, keys=(LEASES,)))
 
+    def taken_by(self, delivery: str) -> list[tuple[str, str]]:
+        """(job id, delivery) of the running jobs one task message holds: its own job, and
+        the ones it claimed to run with it (their deliveries derive from its own)."""
+        return [
+            (job_id, theirs)
+            for job_id, _, theirs in self.running()
+            if theirs == delivery or theirs.startswith(delivery + ".")
+        ]
+
     def running(self) -> list[tuple[str, str, str]]:
         """(job id, worker, delivery) of every job a worker runs now."""
         ids = sorted(i.decode() for i in self.store.redis.smembers(RUNNING))
