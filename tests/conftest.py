@@ -30,7 +30,7 @@ os.environ["XDG_CACHE_HOME"] = tempfile.mkdtemp(prefix="vertaal-tests-cache-")
 
 from service import create_app
 from tests.model_factory import build_bart, build_marian
-from tests.processes import RedisServer, Worker
+from tests.processes import Receiver, RedisServer, Worker
 from workers.settings import Settings
 
 DATA = Path(__file__).parent / "data"
@@ -246,3 +246,11 @@ def run_queued_job(job_id: str, settings: Settings) -> None:
     job = job_store(settings).get(job_id)
     assert job is not None and job.delivery is not None
     run_job(job_id, job.delivery, settings, worker="test")
+
+
+@pytest.fixture
+def receiver() -> Iterator[Receiver]:
+    """An HTTP server on loopback that records the callbacks it is sent."""
+    made = Receiver()
+    yield made
+    made.close()

@@ -17,11 +17,10 @@ import pytest
 import redis
 
 from tests.conftest import TinyModels
-from tests.processes import wait_for
+from tests.processes import Receiver, wait_for
 from tests.service.test_api import unique_article
 from tests.service.test_auth import bearer, create_key
 from tests.workers.jobs.test_chaos import Stack
-from tests.workers.operations.test_webhooks import Receiver
 from workers.jobs.layout import JOB_ENDS, MAX_ATTEMPTS, job_key
 from workers.operations.keys import KeyStore
 from workers.operations.webhooks import verify
@@ -34,13 +33,6 @@ HOOKS = {"webhook_allow": "127.0.0.1", "webhook_retry_base": 0.3, "webhook_retry
 @pytest.fixture
 def stack(tmp_path: Path, tiny_models: TinyModels) -> Iterator[Stack]:
     made = Stack(tmp_path, tiny_models, **HOOKS)
-    yield made
-    made.close()
-
-
-@pytest.fixture
-def receiver() -> Iterator[Receiver]:
-    made = Receiver()
     yield made
     made.close()
 

@@ -1,11 +1,9 @@
 """Signed callbacks against a live worker and a receiver on loopback (allowed by setting)."""
 
 import json
-import threading
 import time
 from collections.abc import Iterator
 from datetime import datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -14,7 +12,7 @@ from flask.testing import FlaskClient
 
 from service import create_app
 from tests.conftest import TinyModels, service_env
-from tests.processes import RedisServer, Worker, wait_for
+from tests.processes import Receiver, RedisServer, Worker, wait_for
 from tests.service.test_api import unique_article
 from tests.service.test_auth import bearer, create_key
 from workers.connections import redis_client
@@ -26,34 +24,6 @@ pytestmark = pytest.mark.slow
 HOOKS = {"webhook_allow": "127.0.0.1", "webhook_retry_base": 0.3, "webhook_retry_window": 4}
 
 
-class Receiver:
-    """An HTTP server on loopback that records each POST and answers `status`."""
-
-    def __init__(self) -> None:
-        self.calls: list[tuple[float, dict[str, str], bytes]] = []
-        self.status = 204
-        receiver = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:
-                body = self.rfile.read(int(self.headers["Content-Length"]))
-                receiver.calls.append((time.monotonic(), dict(self.headers), body))
-                self.send_response(receiver.status)
-                self.send_header("Content-Length", "0")
-                self.end_headers()
-
-            def log_message(self, *args: Any) -> None:
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-        self.url = f"http://127.0.0.1:{self.server.server_port}/hook"
-
-    def close(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
-
-
 @pytest.fixture(scope="module")
 def hooked(
     redis_server: RedisServer, tiny_models: TinyModels, tmp_path_factory: pytest.TempPathFactory
@@ -63,13 +33,6 @@ def hooked(
     worker = Worker(env, tmp_path_factory.mktemp("hooks") / "log")
     yield create_app({"redis_url": url, **HOOKS}).test_client(), url, worker
     worker.stop()
-
-
-@pytest.fixture
-def receiver() -> Iterator[Receiver]:
-    made = Receiver()
-    yield made
-    made.close()
 
 
 def job(client: FlaskClient, job_id: str, key: str) -> dict[str, Any]:
