@@ -11,7 +11,7 @@ Without --url, a Vertaal of its own is started on the test suite's tiny models (
 `vertaal serve` with VERTAAL_REQUIRE_API_KEY, a worker) and a key is made for the run.
 
 It prints one line per test with its outcome and, for a failure, the first line of the
-reason, then the totals; docs/protocols-parity.md explains which fail and why.
+reason, then the totals; docs/protocols.md explains which fail and why.
 """
 
 from __future__ import annotations

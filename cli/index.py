@@ -3,7 +3,7 @@ without reading the terminal.
 
 Every run appends (watch mode as each file is done). Each line goes out in one `write` to a
 file opened for appending, so a reader tailing the file never sees half a line, and an
-interrupted run leaves only whole lines. The line's shape is `IndexLine`; docs/folders.md
+interrupted run leaves only whole lines. The line's shape is `IndexLine`; docs/cli.md
 describes each field.
 """
 
