@@ -1,9 +1,9 @@
 """Scaling in: a worker told to stop (SIGTERM, as Kubernetes and KEDA stop a pod) mid-job
 stops taking work, and every job still ends exactly once.
 
-Celery's warm shutdown lets the running batch finish; were the job cut off instead, its lease
-would lapse and the other worker's sweeper would queue it again. Either way it ends `done`
-once, and the stopped worker exits well within a pod's grace period.
+The stopping worker hands the jobs it runs back to the queue at once (their attempts not
+counted), the other worker takes them, each ends `done` once, and the stopped worker exits
+well within a pod's grace period.
 """
 
 import signal
