@@ -35,7 +35,7 @@ from service.schemas import JobForm
 from service.submission import form_fields, parse_form, submit
 from workers.connections import RedisUnavailable
 from workers.errors import EmptyArticleError, NotDutchError, VertaalError
-from workers.jobs.record import JobRecord, JobStatus
+from workers.jobs.record import JobRecord, JobStatus, View
 from workers.pipeline.article import NO_SUMMARY, Result
 from workers.pipeline.reading import FORMATS
 
@@ -207,7 +207,8 @@ def job_status(job_id: str) -> ResponseReturnValue:
     link = url_for("web.job_status", job_id=job_id)
     status = services().jobs.status(job_id)
     # Light while the job runs (polled every second); whole once, when it has ended.
-    answer = job_answer(job_id, link, light=status is None or not status.finished)
+    view: View = "status" if status is None or not status.finished else "full"
+    answer = job_answer(job_id, link, view)
     if answer is None:
         _not_found(job_id)
     return answer
