@@ -71,7 +71,11 @@ class BatchReporter(Protocol):
 
     def progress(self, article: ArticleFile, done: int, total: int, stage: str) -> None: ...
 
-    def finished(self, article: ArticleFile, outcome: str, reason: str | None) -> None: ...
+    def finished(
+        self, article: ArticleFile, outcome: str, reason: str | None, flagged: int = 0
+    ) -> None:
+        """`reason`: why it failed; `flagged`: the sentences of a translated article that the
+        per-sentence checks flagged."""
 
 
 @dataclass
@@ -80,6 +84,8 @@ class BatchSummary:
     skipped: list[Path] = field(default_factory=list)
     failed: list[tuple[Path, str]] = field(default_factory=list)
     ignored: list[Path] = field(default_factory=list)  # files of types Vertaal does not read
+    # The translated articles with sentences the checks flagged, and how many of them.
+    flagged: list[tuple[Path, int]] = field(default_factory=list)
 
     def line(self) -> str:
         """The run's last line on stdout: one format, whichever counts are zero."""
@@ -94,6 +100,27 @@ class BatchSummary:
         self.skipped += other.skipped
         self.failed += other.failed
         self.ignored += other.ignored
+        self.flagged += other.flagged
+
+    def to_check(self) -> str | None:
+        """A line naming the sentences to check in what was translated; None when none is."""
+        if not self.flagged:
+            return None
+        sentences = sum(count for _, count in self.flagged)
+        return (
+            f"{to_check(sentences)} in {counted(len(self.flagged), 'article')} translated: "
+            f"see the notes in their {OUTPUT_SUFFIX} files"
+        )
+
+
+def counted(count: int, noun: str) -> str:
+    """`1 sentence`, `3 sentences`."""
+    return f"{count} {noun}{'' if count == 1 else 's'}"
+
+
+def to_check(sentences: int) -> str:
+    """What a reader is told of flagged sentences, the same per file and for the run."""
+    return counted(sentences, "sentence") + " to check"
 
 
 def output_identity(
@@ -235,7 +262,10 @@ class _Run:
         except OSError as error:  # a full disk or a read-only output folder
             return self.fail(article, f"cannot write its outputs: {error.strerror or error}", item)
         self.summary.translated.append(article.path)
-        self.reporter.finished(article, "translated", None)
+        flagged = outcome.checks.flagged if outcome.checks else 0
+        if flagged:
+            self.summary.flagged.append((article.path, flagged))
+        self.reporter.finished(article, "translated", None, flagged)
         if self.index:
             self.index.article(
                 article, "translated", stamp=item.stamp, document=document,

@@ -36,7 +36,7 @@ class IndexLine(BaseModel):
     sentences: int | None = None  # of the source, title included
     seconds: float | None = None  # from reading the input to its outputs written
     outputs: list[str] = []  # relative to the output folder (where the index is)
-    flags: int | None = None  # sentences the per-sentence checks flagged (null: not checked)
+    flags: int | None = None  # sentences the checks flagged (null: not checked, or no result)
     run: str  # the same on every line of one run (or one watch session)
     at: str  # when the line was written, ISO 8601 UTC
 
@@ -60,11 +60,10 @@ def sentence_count(document: Mapping[str, Any]) -> int:
 
 
 def flag_count(document: Mapping[str, Any]) -> int | None:
-    """How many sentences the per-sentence checks flagged. The checks are being built
-    elsewhere; until the result carries them this is None. When they land, this is the one
-    line to match to where the result keeps the count."""
+    """How many sentences the per-sentence checks flagged, title included; None for a result
+    made before the checks existed."""
     checks = document.get("checks")
-    count = checks.get("count") if isinstance(checks, Mapping) else None
+    count = checks.get("flagged") if isinstance(checks, Mapping) else None
     return count if isinstance(count, int) else None
 
 

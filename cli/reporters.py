@@ -9,7 +9,7 @@ from pathlib import Path
 from rich.console import Console
 from rich.progress import Progress
 
-from cli.batch import ArticleFile
+from cli.batch import OUTPUT_SUFFIX, ArticleFile, BatchSummary, to_check
 
 # Ignored files named on the terminal; the index lists every one.
 IGNORED_SHOWN = 5
@@ -32,10 +32,17 @@ class RichReporter:
             self.sentences, completed=done, total=total, description=label, visible=True
         )
 
-    def finished(self, article: ArticleFile, outcome: str, reason: str | None) -> None:
+    def finished(
+        self, article: ArticleFile, outcome: str, reason: str | None, flagged: int = 0
+    ) -> None:
         self.bars.advance(self.articles)
         if outcome == "failed":
             self.bars.console.print(f"[red]failed[/] {article.name}: {reason}", highlight=False)
+        elif flagged:
+            self.bars.console.print(
+                f"[yellow]{to_check(flagged)}[/] in {article.name} (notes in its {OUTPUT_SUFFIX})",
+                highlight=False,
+            )
 
 
 class LineReporter:
@@ -49,11 +56,21 @@ class LineReporter:
 
     def progress(self, article: ArticleFile, done: int, total: int, stage: str) -> None: ...
 
-    def finished(self, article: ArticleFile, outcome: str, reason: str | None) -> None:
+    def finished(
+        self, article: ArticleFile, outcome: str, reason: str | None, flagged: int = 0
+    ) -> None:
         if outcome == "failed":
             self.console.print(f"[red]failed[/] {article.name}: {reason}", highlight=False)
         elif outcome == "translated":
-            self.console.print(f"[green]translated[/] {article.name}", highlight=False)
+            checks = f" ([yellow]{to_check(flagged)}[/])" if flagged else ""
+            self.console.print(f"[green]translated[/] {article.name}{checks}", highlight=False)
+
+
+def show_to_check(console: Console, summary: BatchSummary) -> None:
+    """The run's sentences to check, before its summary line (stdout keeps that alone)."""
+    line = summary.to_check()
+    if line:
+        console.print(line, highlight=False)
 
 
 def show_refused(console: Console, refused: Sequence[tuple[Path, str]]) -> None:

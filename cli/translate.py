@@ -29,7 +29,7 @@ from cli.batch import (
 from cli.exits import EXIT_FAILED_ARTICLES, exits_cleanly, stderr, stopped_by_signals
 from cli.folders import Found, find_articles
 from cli.index import RunIndex
-from cli.reporters import LineReporter, RichReporter, show_ignored, show_refused
+from cli.reporters import LineReporter, RichReporter, show_ignored, show_refused, show_to_check
 from workers.errors import InputError
 from workers.pipeline.article import Result
 from workers.pipeline.reading import suffix_list
@@ -157,6 +157,7 @@ def _run_once(found: Found, route: Route, index: RunIndex) -> BatchSummary:
         show_refused(progress.console, found.refused)
         summary = _translate_found(found, route, index, RichReporter(progress, len(found.articles)))
     show_ignored(stderr, summary.ignored, index.path)
+    show_to_check(stderr, summary)
     return summary
 
 
@@ -179,6 +180,7 @@ def _watch(
     try:
         watch_folders(paths, out_dir, settle, take)
     except KeyboardInterrupt:
+        show_to_check(stderr, total)
         click.echo(total.line())
         raise
 

@@ -43,6 +43,8 @@ def schema_type(schema: dict[str, Any]) -> str:
 
 def properties_table(schema: dict[str, Any]) -> str:
     fields = schema.get("properties", {})
+    if "enum" in schema:
+        return f"One of {schema_type(schema)}."
     if not fields:
         return f"Any JSON {schema.get('type', 'value')}."
     rows = ["| field | type | required | default | meaning |", "|---|---|---|---|---|"]

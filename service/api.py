@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from typing import get_args
+
 from flask import Blueprint, Response, current_app, jsonify, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_wtf.csrf import CSRFError, generate_csrf
+from pydantic import ValidationError
 from werkzeug.exceptions import BadRequest
 
 from service.auth import AuthError, authenticate, current_key
@@ -17,7 +20,7 @@ from service.submission import parse_request, submit
 from workers.cache import published_signature
 from workers.connections import RedisUnavailable
 from workers.engines.signature import model_digests
-from workers.jobs.record import JobRecord, JobStatus, JobView
+from workers.jobs.record import JobRecord, JobStatus, JobView, View
 from workers.operations import heartbeats
 from workers.operations.keys import KeyStore, month
 
@@ -115,44 +118,47 @@ def create_job() -> ResponseReturnValue:
 def get_job(job_id: str) -> ResponseReturnValue:
     """A job's status, progress and, when done, its result
 
-    `?view=status` leaves the result out (what a poller needs until the job ends). Every
-    answer has an `ETag`: send it back in `If-None-Match` and, while the job has not moved,
-    the answer is `304` with no body, sent without reading the job.
+    `?view=status` leaves the result out (what a poller needs until the job ends);
+    `?view=flagged` leaves it out too, but lists the sentences the per-sentence checks
+    flagged (`flagged`) and the flags counted by code (`counts`). Every answer has an `ETag`:
+    send it back in `If-None-Match` and, while the job has not moved, the answer is `304`
+    with no body, sent without reading the job.
     """
-    view = request.args.get("view", "full")
-    if view not in ("full", "status"):
-        raise BadRequest("view: must be 'full' or 'status'")
-    answer = job_answer(job_id, url_for("api.get_job", job_id=job_id), light=view == "status")
+    try:
+        view = JobQuery.model_validate({"view": request.args.get("view", "full")}).view
+    except ValidationError:
+        *others, last = (f"'{name}'" for name in get_args(View))
+        raise BadRequest(f"view: must be {', '.join(others)} or {last}") from None
+    answer = job_answer(job_id, url_for("api.get_job", job_id=job_id), view)
     return answer if answer is not None else _unknown(job_id)
 
 
-def job_answer(job_id: str, self_link: str, *, light: bool) -> Response | None:
-    """The job as JSON with its ETag, or 304 for a client that holds the current version;
-    None for an unknown job, or one the request may not see. The light view leaves the
-    result out."""
+def job_answer(job_id: str, self_link: str, view: View) -> Response | None:
+    """The job as JSON with its ETag (one per view), or 304 for a client that holds the
+    current version; None for an unknown job, or one the request may not see."""
     jobs = services().jobs
     if not may_read(job_id, jobs.owner(job_id)):
         return None
     version = jobs.version(job_id)
     if version is None:
         return None
-    etag = f"{'status' if light else 'full'}-{version}"
+    etag = f"{view}-{version}"
     # Weak comparison, as RFC 9110 asks for If-None-Match: a proxy that compresses the answer
     # hands the client our tag as W/"…", and that must still match.
     if request.if_none_match.contains_weak(etag):
         response = Response(status=304)
     else:
-        job = jobs.get(job_id, with_result=not light)
+        job = jobs.get(job_id, with_result=view != "status")
         if job is None:
             return None
-        if not light and job.result_gone:
+        if view != "status" and job.result_gone:
             return error_response(
                 410,
                 "result_gone",
                 f"job {job_id} is done, but the cache has since dropped its result; submit "
                 "the article again",
             )
-        response = jsonify(job.view(self_link).to_json())
+        response = jsonify(job.view(self_link, view).to_json())
     response.set_etag(etag)
     response.headers["Cache-Control"] = "no-cache"  # always ask; the ETag makes asking cheap
     return response

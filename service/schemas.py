@@ -9,6 +9,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from workers.errors import EmptyArticleError
+from workers.jobs.record import View
 from workers.pipeline.reading import SUPPORTED_SUFFIXES, TEXT_FORMAT_SUFFIXES
 
 # An article needs at least one letter or digit (the server also accepts other scripts'
@@ -126,8 +127,10 @@ def _file_field(schema: dict[str, Any]) -> None:
 class JobQuery(BaseModel):
     """How much of a job to show."""
 
-    view: Literal["full", "status"] = Field(
-        "full", description="`status`: everything but the result, for polling."
+    view: View = Field(
+        "full",
+        description="`status`: everything but the result, for polling. `flagged`: everything "
+        "but the result, with only the sentences the checks flagged (`flagged`, `counts`).",
     )
 
 

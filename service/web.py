@@ -35,8 +35,9 @@ from service.schemas import JobForm
 from service.submission import form_fields, parse_form, submit
 from workers.connections import RedisUnavailable
 from workers.errors import EmptyArticleError, NotDutchError, VertaalError
-from workers.jobs.record import JobRecord, JobStatus
+from workers.jobs.record import JobRecord, JobStatus, View
 from workers.pipeline.article import NO_SUMMARY, Result
+from workers.pipeline.checks.sentence import Check
 from workers.pipeline.reading import FORMATS
 
 bp = Blueprint("web", __name__)
@@ -70,6 +71,23 @@ STAGE_WORDS = {
     "read": ("Reading {name}…", "Reading, cleaning and splitting the text into sentences."),
     "translate": ("Translating {name}…", "{done} of {total} sentences translated"),
     "summarize": ("Summarizing {name}…", "Writing the summary: step {done} of {total}"),
+}
+
+
+# What a flagged sentence's note says first, in a reader's words (who may read no Dutch); the
+# flag's own message follows, with what was expected. One per check (a test holds them together).
+CHECK_WORDS = {
+    Check.EMPTY: "Nothing translated",
+    Check.SAME_AS_SOURCE: "Left in Dutch",
+    Check.UNTRANSLATED: "Not translated",
+    Check.NUMBER_MISSING: "A number may be wrong",
+    Check.URL_CHANGED: "Web address changed",
+    Check.EMAIL_CHANGED: "E-mail address changed",
+    Check.HASHTAG_CHANGED: "Hashtag changed",
+    Check.HANDLE_CHANGED: "Handle changed",
+    Check.TERM_MISSING: "Name or term missing",
+    Check.LENGTH_RATIO: "Something may be missing or added",
+    Check.REPETITION: "Stuck in a loop",
 }
 
 
@@ -120,6 +138,12 @@ def progress_words(job: JobRecord) -> tuple[str, str]:
     words = stage_words(job)
     heading, line = words.get(job.progress.stage, (words["translate"][0], job.progress.stage))
     return heading, line.format(done=f"{job.progress.done:,}", total=f"{job.progress.total:,}")
+
+
+@bp.app_template_global()
+def check_words(code: Check) -> str:
+    """A flag's heading on the job page (CHECK_WORDS)."""
+    return CHECK_WORDS[code]
 
 
 @bp.get("/")
@@ -207,7 +231,8 @@ def job_status(job_id: str) -> ResponseReturnValue:
     link = url_for("web.job_status", job_id=job_id)
     status = services().jobs.status(job_id)
     # Light while the job runs (polled every second); whole once, when it has ended.
-    answer = job_answer(job_id, link, light=status is None or not status.finished)
+    view: View = "status" if status is None or not status.finished else "full"
+    answer = job_answer(job_id, link, view)
     if answer is None:
         _not_found(job_id)
     return answer

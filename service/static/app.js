@@ -1,4 +1,5 @@
-// Vertaal's pages: a character counter and recent jobs on the form, live progress on a job.
+// Vertaal's pages: a character counter and recent jobs on the form, live progress on a job,
+// Escape for the notes of flagged sentences.
 // Everything an article contains reaches the page through the server's escaped HTML or through
 // textContent; this script never builds HTML from data.
 (function () {
@@ -156,9 +157,9 @@
     function copyTranslation() {
       var parts = [];
       var title = panel.querySelector("[data-testid=title]");
-      if (title) parts.push(title.textContent.trim());
+      if (title) parts.push(readText(title));
       panel.querySelectorAll("[data-testid=translation-paragraph]").forEach(function (p) {
-        parts.push(p.textContent.trim());
+        parts.push(readText(p));
       });
       var status = document.getElementById("copy-status");
       navigator.clipboard.writeText(parts.join("\n\n")).then(
@@ -171,7 +172,32 @@
     poll();
   }
 
+  // An element's text without the notes of its flagged sentences.
+  function readText(element) {
+    var copy = element.cloneNode(true);
+    copy.querySelectorAll(".flag-note").forEach(function (note) { note.remove(); });
+    return copy.textContent.trim();
+  }
+
+  // A flagged sentence's note shows on hover and focus (CSS); Escape hides the open ones
+  // until the pointer or the focus leaves their sentence (WCAG 1.4.13: dismissible).
+  function initFlagNotes() {
+    document.addEventListener("keydown", function (event) {
+      if (event.key !== "Escape") return;
+      document.querySelectorAll(".checked:hover, .checked:focus-within").forEach(function (item) {
+        item.classList.add("dismissed");
+      });
+    });
+    function reopen(event) {
+      var item = event.target.closest ? event.target.closest(".checked") : null;
+      if (item && !item.contains(event.relatedTarget)) item.classList.remove("dismissed");
+    }
+    document.addEventListener("focusout", reopen);
+    document.addEventListener("mouseout", reopen);
+  }
+
   document.addEventListener("DOMContentLoaded", function () {
+    initFlagNotes();
     var form = document.getElementById("article-form");
     if (form) initForm(form);
     var job = document.getElementById("job");

@@ -20,7 +20,9 @@ class Silent:
 
     def progress(self, article: ArticleFile, done: int, total: int, stage: str) -> None: ...
 
-    def finished(self, article: ArticleFile, outcome: str, reason: str | None) -> None: ...
+    def finished(
+        self, article: ArticleFile, outcome: str, reason: str | None, flagged: int = 0
+    ) -> None: ...
 
 
 def test_ctrl_c_during_a_concurrent_run_starts_no_further_article(tmp_path: Path) -> None:

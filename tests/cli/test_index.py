@@ -42,17 +42,18 @@ def test_every_run_appends_a_line_per_file(
         "belgie/nato-russia-council-dialogue.json",
     ]
     assert isinstance(translated["seconds"], float) and translated["seconds"] > 0
-    assert translated["flags"] is None, "no per-sentence checks yet"
+    assert translated["flags"] == document["checks"]["flagged"] > 0, "random models: flags"
     skipped = second[article]
     assert skipped["status"] == "skipped" and skipped["seconds"] is None
-    assert {k: skipped[k] for k in ("fingerprint", "sentences", "outputs")} == {
-        k: translated[k] for k in ("fingerprint", "sentences", "outputs")
+    assert {k: skipped[k] for k in ("fingerprint", "sentences", "outputs", "flags")} == {
+        k: translated[k] for k in ("fingerprint", "sentences", "outputs", "flags")
     }
 
     for run in (first, second):
         assert run[str(news / "empty.txt")]["status"] == "failed"
         assert "holds no article text" in str(run[str(news / "empty.txt")]["reason"])
         assert run[str(news / "empty.txt")]["outputs"] == []
+        assert run[str(news / "empty.txt")]["flags"] is None
         assert run[str(news / "notes.pdf")]["status"] == "ignored"
         assert run[str(news / "photo.txt")]["status"] == "failed"
 

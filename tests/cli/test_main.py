@@ -1,5 +1,6 @@
 import json
 import os
+import re
 import shutil
 from pathlib import Path
 from typing import Any
@@ -54,6 +55,7 @@ def test_folder_with_good_empty_and_binary_files(
         "models",
         "timings",
         "markup",
+        "checks",
         "fingerprint",
     }
     assert data["source"]["date"] == "2022-01"
@@ -68,6 +70,24 @@ def test_folder_with_good_empty_and_binary_files(
     assert markdown.startswith("# nato-russia-council-dialogue\n\n*Date: 2022-01*\n\n## Summary\n")
     assert "## Translation" in markdown
     assert oct(os.stat(out / "sherman-brussels-talks.json").st_mode & 0o077) != "0o0", "not private"
+
+    # Random models' English is gibberish, so the checks flag it: each file's count on the
+    # terminal (stdout keeps its one line), each flagged sentence a footnote in the .en.md.
+    counts = {
+        name: json.loads((out / f"{name}.json").read_text())["checks"]["flagged"]
+        for name in ("belgie/nato-russia-council-dialogue", "sherman-brussels-talks")
+    }
+    squeezed = "".join(result.stderr.split())  # rich wraps long paths anywhere
+    for name, count in counts.items():
+        line = f"{count} sentences to check in {news / name}.txt (notes in its .en.md)"
+        assert "".join(line.split()) in squeezed
+        notes = re.findall(r"^\[\^(\d+)\]: ", (out / f"{name}.en.md").read_text(), re.MULTILINE)
+        assert notes == [str(n) for n in range(1, count + 1)]
+    total = sum(counts.values())
+    last = (
+        f"{total} sentences to check in 2 articles translated: see the notes in their .en.md files"
+    )
+    assert stderr.endswith(last)
 
 
 def test_rerun_skips_current_outputs_and_redoes_changed_ones(

@@ -91,6 +91,11 @@ def test_watch_translates_what_lands_slowly_or_atomically(
     assert len({line["run"] for lines_ in lines.values() for line in lines_}) == 1, "one run"
     assert run.stdout.read_text().strip() == "3 translated, 0 skipped, 0 failed, 1 ignored"
     assert "Stopped by SIGTERM" in run.stderr.read_text()
+    # Each article's sentences to check as it ends, and the session's before its summary line.
+    squeezed = "".join(run.stderr.read_text().split())
+    flags = {name: lines[name][0]["flags"] for name in ("there.txt", "slow.txt", "fast.txt")}
+    assert all(f"{name}({n}sentencestocheck)" in squeezed for name, n in flags.items()), flags
+    assert f"{sum(flags.values())}sentencestocheckin3articlestranslated" in squeezed
     nothing_half_written(out)
     assert sorted(p.name for p in folder.iterdir()) == [
         "fast.txt", "photo.jpg", "slow.txt", "there.txt",

@@ -572,3 +572,45 @@ def test_polling_is_cheap_with_etags_and_the_status_view(
     bad = client.get(f"/api/v1/jobs/{job_id}?view=everything")
     assert bad.status_code == 400 and "view" in bad.get_json()["error"]["message"]
     assert client.get(f"/api/v1/jobs/{'0' * 32}?view=status").status_code == 404
+
+
+def test_the_flagged_view_shows_only_the_sentences_to_check(
+    redis_db: str, tiny_models: TinyModels
+) -> None:
+    settings = settings_for(tiny_models, redis_url=redis_db)
+    client = create_app(settings.model_dump()).test_client()
+    text = "Kabinet trekt 1,5 miljoen uit\n\n" + unique_article(4, seed=93)
+    job_id = client.post("/api/v1/jobs", json={"text": text}).get_json()["id"]
+    queued = client.get(f"/api/v1/jobs/{job_id}?view=flagged").get_json()
+    assert queued["status"] == "queued" and not {"result", "flagged", "counts"} & set(queued)
+
+    run_queued_job(job_id, settings)
+    answer = client.get(f"/api/v1/jobs/{job_id}?view=flagged")
+    body = answer.get_json()
+    full = client.get(f"/api/v1/jobs/{job_id}")
+    result = full.get_json()["result"]
+    checks, source, english = result["checks"], result["source"], result["translation"]
+    expected = [
+        {"paragraph": None, "sentence": 0, "source": source["title"],
+         "translation": english["title"], "checks": checks["title"]},
+    ] if checks["title"] else []  # fmt: skip
+    expected += [
+        {"paragraph": p, "sentence": s, "source": source["paragraphs"][p][s],
+         "translation": english["paragraphs"][p][s], "checks": flags}
+        for p, paragraph in enumerate(checks["paragraphs"])
+        for s, flags in enumerate(paragraph) if flags
+    ]  # fmt: skip
+    assert body["flagged"] == expected and len(expected) == checks["flagged"] > 0
+    assert body["counts"] == checks["counts"]
+    assert "result" not in body and body["status"] == "done"
+    job_response_is_valid(client, body)
+
+    etag = answer.headers["ETag"]
+    assert etag != full.headers["ETag"] and etag.startswith('"flagged-')
+    again = client.get(f"/api/v1/jobs/{job_id}?view=flagged", headers={"If-None-Match": etag})
+    assert again.status_code == 304
+    other = client.get(f"/api/v1/jobs/{job_id}", headers={"If-None-Match": etag})
+    assert other.status_code == 200, "each view its own tag"
+    bad = client.get(f"/api/v1/jobs/{job_id}?view=flags")
+    assert bad.status_code == 400
+    assert bad.get_json()["error"]["message"] == "view: must be 'full', 'status' or 'flagged'"

@@ -18,10 +18,12 @@ from flask import Flask
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 from playwright.sync_api import Error as PlaywrightError
 
+from service.web import CHECK_WORDS
 from tests.conftest import ARTICLES
 from tests.processes import ROOT, Worker, live_server
 from tests.service.test_api import unique_article
 from tests.service.test_web import ENGLISH
+from workers.pipeline.checks.sentence import Check
 
 ARTIFACTS = ROOT / "test-artifacts"
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
@@ -131,7 +133,8 @@ def test_dutch_english_toggle_copy_and_downloads(page: Page, site: str) -> None:
     page.get_by_test_id("copy").click()
     expect(page.locator("#copy-status")).to_have_text("Copied.")
     copied = page.evaluate("navigator.clipboard.readText()")
-    assert copied.split("\n\n")[1:] == [p.strip() for p in english.all_text_contents()]
+    result = api_job(page, site, job_id)["result"]
+    assert copied.split("\n\n")[1:] == [" ".join(p) for p in result["translation"]["paragraphs"]]
 
     with page.expect_download() as markdown:
         page.get_by_test_id("download-md").click()
@@ -140,6 +143,44 @@ def test_dutch_english_toggle_copy_and_downloads(page: Page, site: str) -> None:
         page.get_by_test_id("download-json").click()
     saved = json.loads(Path(data.value.path()).read_text())
     assert saved == api_job(page, site, job_id)["result"]
+
+
+def test_a_flagged_sentence_is_marked_and_its_reason_reachable_by_keyboard(
+    page: Page, site: str
+) -> None:
+    """Random models' English is gibberish: the checks flag it, which is what is shown here."""
+    job_id = submit_text(page, unique_article(6, seed=54))
+    count = page.get_by_test_id("flag-count")
+    expect(count).to_be_visible(timeout=90_000)
+    flagged = page.request.get(f"{site}/api/v1/jobs/{job_id}?view=flagged").json()["flagged"]
+    assert flagged, "the tiny models' translation raises flags"
+    expect(count).to_contain_text(f"{len(flagged)} sentence")
+    marks = page.get_by_test_id("flagged-sentence")
+    expect(marks).to_have_count(len(flagged))
+    first = marks.first
+    expect(first).to_have_text(flagged[0]["translation"])
+    note = page.locator("#" + (first.get_attribute("aria-describedby") or "none"))
+    expect(note).to_be_hidden()
+    reason = f"{CHECK_WORDS[Check(flagged[0]['checks'][0]['code'])]}: "
+    reason += flagged[0]["checks"][0]["message"]
+    expect(first).to_have_accessible_description(re.compile(re.escape(reason)))
+
+    for _ in range(30):  # Tab through the page, as a keyboard user does, to the first one
+        page.keyboard.press("Tab")
+        if first.evaluate("e => e === document.activeElement"):
+            break
+    expect(first).to_be_focused()
+    expect(note).to_be_visible()
+    expect(note).to_contain_text(reason)
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "flagged-sentence.png"))
+    page.keyboard.press("Escape")
+    expect(note).to_be_hidden()
+    page.keyboard.press("Shift+Tab")
+    page.mouse.move(0, 0)
+    expect(note).to_be_hidden()
+    first.hover()
+    expect(note).to_be_visible()
 
 
 def test_script_injected_through_an_article_runs_nothing(page: Page, site: str) -> None:

@@ -22,7 +22,8 @@ def test_metrics_show_jobs_queue_cache_and_workers(redis_url: str, live_worker: 
     client = create_app({"redis_url": redis_url}).test_client()
     text = {"text": unique_article(6, seed=140)}
     first = client.post("/api/v1/jobs", json=text).get_json()
-    assert poll(client, first["id"])[-1]["status"] == "done"
+    done = poll(client, first["id"])[-1]
+    assert done["status"] == "done"
     assert client.post("/api/v1/jobs", json=text).status_code == 200  # from the cache
 
     # Finished jobs are counted by the job-ends stream's consumers, in the worker.
@@ -41,6 +42,9 @@ def test_metrics_show_jobs_queue_cache_and_workers(redis_url: str, live_worker: 
     assert found["vertaal_workers_busy"][()] == 0
     assert found["vertaal_job_duration_seconds_count"][()] >= 1
     assert found["vertaal_sentences_per_second_count"][()] >= 1
+    # Random models flag plenty; counted once, though the cache answered the same result again.
+    flags = {labels[0][1]: n for labels, n in found["vertaal_sentence_flags_total"].items()}
+    assert flags == done["result"]["checks"]["counts"] and flags
     # The worker loaded its models before this test's counts were reset: the family is there.
     assert "# TYPE vertaal_model_load_seconds histogram" in client.get("/metrics").text
     requests = found["vertaal_http_request_duration_seconds_count"]

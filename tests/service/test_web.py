@@ -6,11 +6,12 @@ import re
 from dataclasses import replace
 
 import pytest
+from bs4 import BeautifulSoup
 from flask import Flask
 from flask.testing import FlaskClient
 
 from service import create_app
-from service.web import NOTHING_TO_TRANSLATE
+from service.web import CHECK_WORDS, NOTHING_TO_TRANSLATE
 from tests.conftest import ARTICLES, TinyModels, browser_owner, run_queued_job, settings_for
 from tests.processes import free_port
 from tests.service.test_api import unique_article
@@ -18,6 +19,7 @@ from workers.engines.factory import load_engines
 from workers.jobs.record import JobError, JobOptions, JobStatus
 from workers.pipeline.article import (
     NO_SUMMARY,
+    Checks,
     Models,
     RawDocument,
     Result,
@@ -25,6 +27,7 @@ from workers.pipeline.article import (
     SourceFile,
     Translation,
 )
+from workers.pipeline.checks.sentence import Check, Flag
 from workers.pipeline.run import RunOptions, translate_article
 from workers.settings import Settings
 
@@ -319,3 +322,66 @@ def test_an_html_page_with_its_markup_kept_through_the_api_and_the_form(
         other.decode(), "html.parser"
     )
     assert client.get(f"/jobs/{plain.get_json()['id']}/translation.html").status_code == 404
+
+
+def test_every_check_has_words_for_readers() -> None:
+    assert set(CHECK_WORDS) == set(Check)
+
+
+def checked_page(app: Flask, checks: Checks | None) -> BeautifulSoup:
+    result = Result(
+        source=Source(
+            title="Poetin <i>spreekt</i>", date=None,
+            paragraphs=[["Eén.", "Het kost 1,5 miljoen."], ["Nog een zin."]],
+        ),
+        translation=Translation(
+            title="Putin <i>speaks</i>", paragraphs=[["One.", "It costs 1.5."], ["Nog een zin."]]
+        ),
+        summary=None, removed=[], models=Models("m", None), timings={}, checks=checks,
+    )  # fmt: skip
+    store = app.extensions["vertaal"].jobs
+    client = app.test_client()
+    job = store.create(SourceFile.pasted("Zin."), JobOptions(), owner=browser_owner(client))
+    store.end(job.id, JobStatus.DONE, result=result)
+    return BeautifulSoup(client.get(f"/jobs/{job.id}").get_data(as_text=True), "html.parser")
+
+
+def test_flagged_sentences_are_marked_with_their_reasons(app: Flask) -> None:
+    number = Flag(Check.NUMBER_MISSING, "expected 1.5 million (Dutch: 1,5 miljoen)")
+    dutch = Flag(Check.UNTRANSLATED, "the translation still reads as Dutch")
+    term = Flag(Check.TERM_MISSING, "expected the term <img src=x onerror=alert(1)>")
+    page = checked_page(app, Checks.of([term], [[[], [number]], [[dutch, number]]]))
+
+    count = page.select_one("[data-testid=flag-count]")
+    assert count is not None and count.strong is not None
+    assert count.strong.get_text() == "3 sentences to check."
+    marks = page.select("mark.flagged")
+    assert [m.get_text() for m in marks] == ["Putin <i>speaks</i>", "It costs 1.5.", "Nog een zin."]
+    notes = []
+    for mark in marks:
+        assert mark["tabindex"] == "0", "reachable by keyboard"
+        note = page.find(id=mark["aria-describedby"])
+        assert note is not None and note["role"] == "tooltip"
+        notes.append([" ".join(flag.get_text().split()) for flag in note.select(".flag")])
+    assert notes == [
+        [f"{CHECK_WORDS[Check.TERM_MISSING]}: expected the term <img src=x onerror=alert(1)>."],
+        [f"{CHECK_WORDS[Check.NUMBER_MISSING]}: {number.message}."],
+        [f"{CHECK_WORDS[Check.UNTRANSLATED]}: {dutch.message}.",
+         f"{CHECK_WORDS[Check.NUMBER_MISSING]}: {number.message}."],
+    ]  # fmt: skip
+    assert not page.select("main img, main i"), "an article's text and terms stay text"
+    english = page.select("[data-testid=translation-paragraph]")
+    for note in page.select(".flag-note"):
+        note.decompose()
+    assert [p.get_text() for p in english] == ["One. It costs 1.5.", "Nog een zin."]
+
+
+def test_a_result_without_flags_says_so_and_one_from_before_the_checks_says_nothing(
+    app: Flask,
+) -> None:
+    clean = checked_page(app, Checks.of([], [[[], []], [[]]]))
+    count = clean.select_one("[data-testid=flag-count]")
+    assert count is not None and "flagged no sentence" in count.get_text()
+    assert not clean.select("mark")
+    unchecked = checked_page(app, None)
+    assert unchecked.select_one("[data-testid=flag-count]") is None and not unchecked.select("mark")

@@ -8,10 +8,13 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_serializer
-from pydantic.functional_serializers import SerializerFunctionWrapHandler
+from pydantic import BaseModel, ConfigDict, Field
 
-from workers.pipeline.article import Result
+from workers.pipeline.article import FlaggedSentence, Result
+
+# How much of a job an answer shows: everything, all but the result (for polling), or all
+# but the result with only the sentences the checks flagged (service/api.py).
+View = Literal["full", "status", "flagged"]
 
 
 class JobStatus(StrEnum):
@@ -97,16 +100,20 @@ class JobRecord:
         """Done, but the cached result it points at was evicted."""
         return self.status is JobStatus.DONE and self.result is None
 
-    def view(self, self_link: str) -> JobView:
+    def view(self, self_link: str, shown: View = "full") -> JobView:
+        """The job as the API shows it; `shown` says how much (see `View`)."""
         callback = None
         if self.callback_url:
             callback = Callback(url=self.callback_url, deliveries=self.deliveries)
+        checks = self.result.checks if self.result and shown == "flagged" else None
         return JobView(
             callback=callback,
             id=self.id,
             status=self.status,
             progress=self.progress,
-            result=self.result,
+            result=self.result if shown == "full" else None,
+            flagged=self.result.flagged_sentences() if self.result and checks else None,
+            counts=checks.counts if checks else None,
             error=self.error,
             created_at=self.created_at,
             updated_at=self.updated_at,
@@ -143,37 +150,50 @@ class Links(BaseModel):
     self_: str = Field(alias="self", description="Where to poll this job.")
 
 
+def _absent(value: object) -> bool:
+    return value is None
+
+
 class JobView(BaseModel):
-    """A job as `GET /api/v1/jobs/{id}` shows it; `result` once done, `error` once failed."""
+    """A job as `GET /api/v1/jobs/{id}` shows it; `result` once done, `error` once failed.
+    `result`, `flagged`, `counts`, `error`, `callback` and `token` appear only when there is
+    one (left out, not null)."""
 
     model_config = ConfigDict(title="Job", serialize_by_alias=True)
 
     id: str = Field(pattern="^[0-9a-f]{32}$")
     status: JobStatus
     progress: Progress
-    result: Result | None = None
-    error: JobError | None = None
+    result: Result | None = Field(None, exclude_if=_absent)
+    flagged: list[FlaggedSentence] | None = Field(
+        None,
+        exclude_if=_absent,
+        description="Only with `?view=flagged`, once the job is done: the sentences the "
+        "checks flagged, in reading order (`paragraph` null: the title), each with its Dutch, "
+        "its English and its flags (docs/terms-and-checks.md explains each code).",
+    )
+    counts: dict[str, int] | None = Field(
+        None,
+        exclude_if=_absent,
+        description="Only with `?view=flagged`, once the job is done: the article's flags "
+        "counted by code.",
+    )
+    error: JobError | None = Field(None, exclude_if=_absent)
     created_at: str = Field(json_schema_extra={"format": "date-time"})
     updated_at: str = Field(json_schema_extra={"format": "date-time"})
     filename: str | None = Field(description="The uploaded file's name, if any.")
     summary: bool = Field(description="Whether a summary was asked for.")
     links: Links
-    callback: Callback | None = Field(None, description="Where the job's end is announced.")
+    callback: Callback | None = Field(
+        None, exclude_if=_absent, description="Where the job's end is announced."
+    )
     token: str | None = Field(
         None,
+        exclude_if=_absent,
         description="Only in the answer to a submission sent without an API key: the job's "
         "access token. Send it back in an `X-Job-Token` header to read or cancel the job (a "
         "client that keeps the session cookie needs no header).",
     )
-
-    @model_serializer(mode="wrap")
-    def _omit_absent(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
-        """`result`, `error`, `callback` and `token` appear only when there is one."""
-        shown: dict[str, Any] = handler(self)
-        for name in ("result", "error", "callback", "token"):
-            if shown.get(name) is None:
-                shown.pop(name, None)
-        return shown
 
     def to_json(self) -> dict[str, Any]:
         return self.model_dump(mode="json")

@@ -256,8 +256,8 @@ return 0
 
 # KEYS: job hash, input, leases, job-end stream, running set, file. ARGV: final status, job id,
 # now iso, delivery ('' = whoever ends it: the API, the sweeper, the cache), file bytes ('' =
-# none), file media type, billed characters, error code, ttl s, figures (JSON: seconds and
-# sentences, for metrics), then field/value pairs. The one move
+# none), file media type, billed characters, error code, ttl s, figures (JSON: seconds,
+# sentences and flags by code, for metrics), then field/value pairs. The one move
 # to a final status: only from queued or running, and, for a worker, only while its delivery
 # is the job's; stores a document's file, drops the input, the lease and the dedupe claim, and
 # appends the end (with what its consequences need: the key, its reservation, the callback)

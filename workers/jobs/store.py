@@ -308,7 +308,7 @@ class JobStore:
         if (status is JobStatus.FAILED) != (error is not None):
             raise ValueError("a failed job needs an error, and only a failed job has one")
         fields: list[Any] = []
-        billed, figures = 0, dict[str, float]()
+        billed, figures = 0, dict[str, Any]()
         if result is not None:
             attempts = int(self.redis.hget(job_key(job_id), "attempts") or 0)
             stored = (
@@ -320,6 +320,8 @@ class JobStore:
                 "total": result.timings.get("total", 0.0),
                 "translate": result.timings.get("translate", 0.0),
                 "sentences": sum(len(p) for p in result.source.paragraphs),
+                # The checks' flags by code: counted once per end, in /metrics.
+                "flags": result.checks.counts if result.checks else {},
             }
         if error is not None:
             fields += ["error", json.dumps(asdict(error))]

@@ -57,7 +57,7 @@ class End:
     billed: int
     callback: bool
     attempts: int
-    figures: dict[str, float]
+    figures: dict[str, Any]  # seconds, sentences, and `flags` by code (JobStore.end)
     request_id: str
 
     @classmethod
@@ -124,7 +124,7 @@ class LogLine(Consequence):
 
 class Metrics(Consequence):
     """The finished counter by status and, for a job a worker ran (not a cache hit, which
-    carries the original run's timings), its duration and speed."""
+    carries the original run's timings and flags), its duration, speed and flags by code."""
 
     group = "metrics"
 
@@ -139,6 +139,8 @@ class Metrics(Consequence):
             if figures.get("translate"):
                 speed = float(figures.get("sentences", 0)) / float(figures["translate"])
                 recorder.observe("vertaal_sentences_per_second", speed)
+            for code, flags in figures.get("flags", {}).items():
+                recorder.count("vertaal_sentence_flags", int(flags), code=code)
 
         apply_once(client, self.group, end.job_id, count)
 

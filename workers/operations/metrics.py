@@ -42,6 +42,11 @@ COUNTER_HELP: dict[str, tuple[str, tuple[str, ...]]] = {
         "Cache lookups, by level (article, sentence) and result (hit, miss).",
         ("level", "result"),
     ),
+    "vertaal_sentence_flags": (
+        "Flags the per-sentence checks raised, by code; once per job a worker ran (a result "
+        "answered from the cache is not counted again).",
+        ("code",),
+    ),
     "vertaal_webhook_deliveries": ("Callback attempts, by outcome.", ("outcome",)),
     "vertaal_short_requests": (
         "Short-text requests (LibreTranslate, DeepL), by outcome.",

@@ -132,6 +132,18 @@ class Checks:
 
 
 @dataclass(frozen=True)
+class FlaggedSentence:
+    """A translated sentence a reader should check against the Dutch: where it is (paragraph
+    and sentence, counted from 0; `paragraph` None for the title), both texts, and its flags."""
+
+    paragraph: int | None
+    sentence: int
+    source: str
+    translation: str
+    checks: list[Flag]
+
+
+@dataclass(frozen=True)
 class Result:
     """One article's translation and summary: the public result shape."""
 
@@ -158,18 +170,53 @@ class Result:
         source = self.source
         return len(source.title or "") + sum(len(s) for p in source.paragraphs for s in p)
 
+    def flagged_sentences(self) -> list[FlaggedSentence]:
+        """The sentences with a flag, title first, in reading order (none without checks)."""
+        if self.checks is None:
+            return []
+        flagged = []
+        if self.checks.title:
+            flagged.append(
+                FlaggedSentence(
+                    None, 0, self.source.title or "", self.translation.title or "",
+                    self.checks.title,
+                )
+            )  # fmt: skip
+        for p, paragraph in enumerate(self.checks.paragraphs):
+            for s, flags in enumerate(paragraph):
+                if flags:
+                    source = self.source.paragraphs[p][s]
+                    english = self.translation.paragraphs[p][s]
+                    flagged.append(FlaggedSentence(p, s, source, english, flags))
+        return flagged
+
     def to_markdown(self, name: str) -> str:
         """The `.en.md` file, the same from the CLI and the web page: title (the file's `name`
         when the article has none), date, summary, then the translation paragraph by paragraph.
-        """
-        lines = [f"# {self.translation.title or name}", ""]
+        A flagged sentence gets a footnote (`[^1]`) saying what to check, as Markdown renders
+        it: a small number after the sentence, the notes at the end."""
+        notes: list[str] = []
+
+        def noted(text: str, flags: Sequence[Flag]) -> str:
+            if not flags:
+                return text
+            notes.append(f"[^{len(notes) + 1}]: " + "; ".join(_note(f) for f in flags))
+            return f"{text}[^{len(notes)}]"
+
+        checks = self.checks
+        title = self.translation.title
+        heading = noted(title, checks.title) if title and checks else title or name
+        lines = [f"# {heading}", ""]
         if self.source.date:
             lines += [f"*Date: {self.source.date}*", ""]
         if self.summary is not None:
             lines += ["## Summary", "", self.summary or f"*{NO_SUMMARY}*", ""]
         lines += ["## Translation", ""]
-        for paragraph in self.translation.paragraphs:
-            lines += [" ".join(paragraph), ""]
+        for p, paragraph in enumerate(self.translation.paragraphs):
+            flags = checks.paragraphs[p] if checks else [[] for _ in paragraph]
+            lines += [" ".join(noted(s, f) for s, f in zip(paragraph, flags, strict=True)), ""]
+        if notes:
+            lines += [*notes, ""]
         return "\n".join(lines)
 
     @classmethod
@@ -184,3 +231,9 @@ class Result:
             markup=data.get("markup"),
             checks=Checks.from_dict(data["checks"]) if data.get("checks") else None,
         )
+
+
+def _note(flag: Flag) -> str:
+    """A flag as one line of a Markdown footnote (a message is one line already; whitespace
+    is folded all the same, since a line break would end the note)."""
+    return " ".join(f"{flag.code.value}: {flag.message}".split())

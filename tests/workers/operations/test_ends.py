@@ -2,6 +2,7 @@
 whichever consumer reads it, however often an entry is replayed; the stream trimmed only
 past what every group has read."""
 
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -9,12 +10,14 @@ import redis
 
 from workers.connections import redis_client
 from workers.jobs.layout import JOB_ENDS
+from workers.jobs.leases import Leases
 from workers.jobs.record import JobError, JobOptions, JobStatus
 from workers.jobs.store import JobStore
 from workers.operations import ends
 from workers.operations.keys import KeyStore
 from workers.operations.metrics import COUNTERS
-from workers.pipeline.article import Models, Result, Source, SourceFile, Translation
+from workers.pipeline.article import Checks, Models, Result, Source, SourceFile, Translation
+from workers.pipeline.checks.sentence import Check, Flag
 
 
 class Sent:
@@ -84,6 +87,34 @@ def test_each_end_has_each_consequence_once_even_when_replayed(client: redis.Red
         client.xgroup_setid(JOB_ENDS, group, id="0")
     assert consumer(client, "second", sent).run_once() == 8
     assert keys.usage(key.id) == 120 and finished(client, "done") == 1, "applied once"
+
+
+def test_flags_are_counted_by_code_once_per_job_a_worker_ran(client: redis.Redis) -> None:
+    number = Flag(Check.NUMBER_MISSING, "expected 12")
+    dutch = Flag(Check.UNTRANSLATED, "the translation still reads as Dutch")
+    flagged = replace(result(40), checks=Checks.of([number], [[[number, dutch]]]))
+    store = JobStore(client, ttl=60)
+    ran = store.create(SourceFile.pasted("Zin."), JobOptions())
+    assert ran.delivery
+    Leases(store).start(ran.id, ran.delivery, "w", lease=10, cap=3)
+    store.end(ran.id, JobStatus.DONE, result=flagged, delivery=ran.delivery)
+    cached = store.create(SourceFile.pasted("Zin."), JobOptions())
+    store.end(cached.id, JobStatus.DONE, result=flagged)  # never started: a cache hit
+    reader = consumer(client, "reader", Sent())
+    assert reader.run_once() == 8
+    for group in ("log", "metrics", "usage", "webhooks"):
+        client.xgroup_setid(JOB_ENDS, group, id="0")
+    reader.run_once()  # a replay counts nothing again
+
+    counted = {
+        field.decode(): int(value)
+        for field, value in client.hgetall(COUNTERS).items()
+        if field.startswith(b"vertaal_sentence_flags|")
+    }
+    assert counted == {
+        "vertaal_sentence_flags|code=number_missing": 2,
+        "vertaal_sentence_flags|code=untranslated": 1,
+    }, "the worker's job only, each flag once, the title's too"
 
 
 def test_a_consumer_that_died_mid_way_is_taken_over(client: redis.Redis) -> None:
