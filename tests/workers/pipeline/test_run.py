@@ -92,6 +92,7 @@ def test_samples_translate_sentence_for_sentence(
         "models",
         "timings",
         "markup",
+        "checks",
     }
     assert set(data["source"]) == {"title", "date", "paragraphs"}
     assert Result.from_dict(data) == result
