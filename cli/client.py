@@ -9,11 +9,13 @@ from __future__ import annotations
 import contextlib
 import threading
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
 import httpx
 
 from cli.batch import ArticleFile, StopRequested
+from cli.glossaries import read_glossary
 from workers.errors import InputError, JobFailedError, VertaalError, error_from_code
 from workers.pipeline.article import Result
 from workers.pipeline.run import ProgressCallback
@@ -63,6 +65,7 @@ class ServiceClient:
         # Without a key, the jobs this run sends are read with the access token the first
         # answer gave (its threads share no reliable cookie: their answers race to set it).
         self.job_token: str | None = None
+        self.glossary_id: str | None = None
 
     def _form_headers(self) -> dict[str, str]:
         """A form post to the API carries the service's CSRF token (its cookie stays in
@@ -120,8 +123,30 @@ class ServiceClient:
             )
         return dict(self._answer(response, "models")["models"])
 
+    def use_glossary(self, chosen: Path | str) -> str:
+        """Send every article with a glossary: one of the service's (by its id), or a file
+        created there first (made by this key, or by this run's anonymous sender). Its
+        version."""
+        if isinstance(chosen, Path):
+            glossary = read_glossary(chosen)  # refused here, naming the line, before any call
+            body = {"name": glossary.name, "entries": glossary.to_tsv(), "entries_format": "tsv"}
+            response = self._call("POST", "/api/v1/glossaries", json=body)
+            expected = 201
+        else:
+            response = self._call("GET", f"/api/v1/glossaries/{chosen}")
+            expected = 200
+        if response.status_code != expected:
+            raise _error(response)
+        made = self._answer(response, "id", "version")
+        self.glossary_id = str(made["id"])
+        # Created without a key: this run's jobs are the glossary's sender's, to use it.
+        self.job_token = made.get("token") or self.job_token
+        return str(made["version"])
+
     def translate(self, article: ArticleFile, data: bytes, on_progress: ProgressCallback) -> Result:
         form = {**self.form, "format": "html"} if self.markup else self.form
+        if self.glossary_id:
+            form = {**form, "glossary_id": self.glossary_id}
         response = self._call(
             "POST", "/api/v1/jobs", files={"file": (article.path.name, data)}, data=form,
             headers={**self._form_headers(), **self._owner_headers()},

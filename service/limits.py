@@ -21,10 +21,12 @@ from service.context import services
 from workers.connections import sentinel_options, sentinel_url
 from workers.settings import Settings
 
-# Endpoints that queue work, and the cheap reads with their own budget.
+# Endpoints that queue work (or write), and the cheap reads with their own budget.
 SUBMITTING = (
     "api.create_job",
     "api.cancel_job",
+    "api.glossaries.create_glossary",
+    "api.glossaries.delete_glossary",
     "web.submit_form",
     "web.cancel",
     "libretranslate.translate",
@@ -36,6 +38,8 @@ SUBMITTING = (
 READING = (
     "api.get_job",
     "api.usage",
+    "api.glossaries.list_glossaries",
+    "api.glossaries.get_glossary",
     "web.job_page",
     "web.job_panel",
     "web.job_status",
