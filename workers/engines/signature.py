@@ -85,5 +85,5 @@ def digest(value: Any) -> str:
 def model_digests(signature: Mapping[str, Any]) -> dict[str, str]:
     """Per role, a digest of what decides that part of a result (sentence length limit
     included), safe to show: it names no path."""
-    shared = [signature["max_sentence_tokens"], signature.get("names")]
+    shared = [signature.get("max_sentence_tokens"), signature.get("names")]
     return {role: digest([signature[role], *shared]) for role in ROLES if role in signature}
