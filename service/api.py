@@ -84,7 +84,7 @@ def _unknown(job_id: str) -> ResponseReturnValue:
             200: (JobView, "Answered from the cache: the job is done."),
             202: (JobView, "Queued, or joined an identical active job."),
         },
-        (400, 401, 403, 413, 415, 422, 429, 503),
+        (400, 401, 403, 404, 413, 415, 422, 429, 503),
     ),
     tags=["jobs"],
 )

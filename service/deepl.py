@@ -61,7 +61,7 @@ bp = Blueprint("deepl", __name__)
 NO_LIMIT = 1_000_000_000_000  # what DeepL reports for an unlimited account
 # (DeepL also answers 456 for a used-up quota; the document cannot name a status
 # outside HTTP's list.)
-DL_ERRORS = (400, 403, 413, 429, 503)
+DL_ERRORS = (400, 403, 404, 413, 429, 503)  # 404: an unknown glossary
 
 
 def _error(status: int, message: str) -> Response:

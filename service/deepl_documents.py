@@ -35,7 +35,7 @@ from workers.pipeline.reading import is_supported, suffix_of
 # is ready at the first poll (DeepL's clients sleep 5 s between polls); well under the
 # clients' 10 s read timeout.
 STATUS_WAIT = 3.0
-UPLOAD_ERRORS = (400, 403, 413, 429, 503)
+UPLOAD_ERRORS = (400, 403, 404, 413, 429, 503)  # 404: an unknown glossary
 
 
 def _not_dutch(language: str | None) -> str:

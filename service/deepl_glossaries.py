@@ -3,9 +3,9 @@
 DeepL's clients manage and use them unchanged. The views are registered on the DeepL
 blueprint by `service/deepl.py`.
 
-A glossary is a Vertaal glossary (`workers/glossaries.py`), owned like every other one (the
-request's key, or its anonymous session: DeepL's clients keep cookies); its id is shown as
-DeepL shows ids, a UUID. Vertaal has one language pair, so a glossary has one dictionary,
+A glossary is a Vertaal glossary (`workers/glossaries.py`), owned by the request's key or,
+without one, by the DeepL-Auth-Key it sends (see `_owner`); its id is shown as DeepL shows
+ids, a UUID. Vertaal has one language pair, so a glossary has one dictionary,
 NL to EN; any other pair is refused (400) as DeepL refuses a pair it does not offer. A v3
 glossary whose dictionary was deleted has none (and no entries) until one is put back.
 """
@@ -22,7 +22,8 @@ from service.context import services
 from service.deepl_request import dl_validated, params
 from service.errors import Refusal
 from service.openapi import documented, responses
-from service.ownership import new_owner
+from service.auth import current_key, presented_key
+from service.ownership import MIN_TOKEN_CHARS, anonymous_owner, key_owner
 from service.protocol_schemas import (
     DlDictionaries,
     DlDictionary,
@@ -44,6 +45,8 @@ from workers.pipeline.language import SOURCE, TARGET
 from workers.pipeline.terms.glossary import Glossary
 
 ERRORS = (400, 403, 404, 413, 503)
+# The owner of a request that may use only the global glossaries: no glossary has it.
+NOBODY = "nobody"
 
 
 def dl_id(record: StoredGlossary) -> str:
@@ -69,7 +72,26 @@ def check_pair(source_lang: str, target_lang: str) -> None:
 
 
 def _owner() -> str:
-    return new_owner().owner
+    """Whose glossaries a request reaches: its Vertaal key's; without one (where keys are not
+    required), those of the DeepL-Auth-Key it sends, taken as its anonymous capability:
+    DeepL's clients keep no cookie between calls, but always send their key, as DeepL's
+    glossaries belong to it. A key too short to be a secret reaches only the global ones."""
+    key = current_key()
+    if key is not None:
+        return key_owner(key.id)
+    presented = presented_key() or ""
+    return anonymous_owner(presented) if len(presented) >= MIN_TOKEN_CHARS else NOBODY
+
+
+def _new_owner() -> str:
+    owner = _owner()
+    if owner == NOBODY:
+        raise Refusal(
+            403, "Authorization failure: without API keys on this server, a glossary belongs "
+            f"to the DeepL-Auth-Key sent with it; send one of at least {MIN_TOKEN_CHARS} "
+            "characters (a secret of your own)",
+        )  # fmt: skip
+    return owner
 
 
 def _record(glossary_id: str, *, change: bool = False) -> StoredGlossary:
@@ -146,7 +168,7 @@ def create_glossary() -> ResponseReturnValue:
     body = dl_validated(DlGlossaryRequest, params())
     check_pair(body.source_lang, body.target_lang)
     glossary = Glossary.parse(body.name, body.entries, body.entries_format)
-    record = services().glossaries.create(glossary, _owner())
+    record = services().glossaries.create(glossary, _new_owner())
     return _created(_v2(record))
 
 
@@ -206,7 +228,7 @@ def create_multilingual() -> ResponseReturnValue:
     if len(body.dictionaries) > 1:
         raise Refusal(400, "Too many dictionaries: this server has one language pair, NL to EN")
     glossary = _parsed(body.name, body.dictionaries[0])
-    record = services().glossaries.create(glossary, _owner())
+    record = services().glossaries.create(glossary, _new_owner())
     return _created(_v3(record))
 
 

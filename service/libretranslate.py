@@ -62,9 +62,9 @@ from workers.pipeline.reading import SUPPORTED_SUFFIXES, is_supported, suffix_of
 bp = Blueprint("libretranslate", __name__)
 
 # What LibreTranslate answers besides 200: bad requests and missing keys (400), a bad key or
-# an exhausted quota (403), too many requests (429); and Vertaal's own 503 when no worker
-# answers within the wait.
-LT_ERRORS = (400, 403, 429, 503)
+# an exhausted quota (403), too many requests (429); and Vertaal's own: an unknown glossary
+# (404), 503 when no worker answers within the wait.
+LT_ERRORS = (400, 403, 404, 429, 503)
 # Texts in one request (LibreTranslate's --batch-limit); each text may hold the settings'
 # short_max_chars (its --char-limit, announced as charLimit).
 BATCH_LIMIT = 50
