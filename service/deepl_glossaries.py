@@ -18,11 +18,11 @@ from datetime import datetime
 from flask import Response, jsonify, request
 from flask.typing import ResponseReturnValue
 
+from service.auth import current_key, presented_key
 from service.context import services
 from service.deepl_request import dl_validated, params
 from service.errors import Refusal
 from service.openapi import documented, responses
-from service.auth import current_key, presented_key
 from service.ownership import MIN_TOKEN_CHARS, anonymous_owner, key_owner
 from service.protocol_schemas import (
     DlDictionaries,
