@@ -83,7 +83,7 @@ class GlossaryStore:
             owner=owner,
             digest=glossary.digest,
             entries=len(glossary),
-            created_at=datetime.now(UTC).isoformat(timespec="seconds"),
+            created_at=datetime.now(UTC).isoformat(timespec="milliseconds"),
         )
         self._hold(glossary)
         self.redis.hset(RECORDS, record.id, json.dumps(asdict(record)))
