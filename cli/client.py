@@ -19,6 +19,7 @@ from cli.glossaries import read_glossary
 from workers.errors import InputError, JobFailedError, VertaalError, error_from_code
 from workers.pipeline.article import Result
 from workers.pipeline.run import ProgressCallback
+from workers.pipeline.terms.glossary import Glossary
 
 FIRST_POLL = 0.2
 MAX_POLL = 2.0
@@ -124,24 +125,34 @@ class ServiceClient:
         return dict(self._answer(response, "models")["models"])
 
     def use_glossary(self, chosen: Path | str) -> str:
-        """Send every article with a glossary: one of the service's (by its id), or a file
-        created there first (made by this key, or by this run's anonymous sender). Its
-        version."""
+        """Send every article with a glossary: one of the service's (by its id), or a file's,
+        made there unless the sender has one of the same version. Its version."""
         if isinstance(chosen, Path):
-            glossary = read_glossary(chosen)  # refused here, naming the line, before any call
-            body = {"name": glossary.name, "entries": glossary.to_tsv(), "entries_format": "tsv"}
-            response = self._call("POST", "/api/v1/glossaries", json=body)
-            expected = 201
+            made = self._glossary_of(read_glossary(chosen))  # a bad file: refused here
         else:
-            response = self._call("GET", f"/api/v1/glossaries/{chosen}")
-            expected = 200
-        if response.status_code != expected:
-            raise _error(response)
-        made = self._answer(response, "id", "version")
+            made = self._glossary_call("GET", f"/api/v1/glossaries/{chosen}", 200)
         self.glossary_id = str(made["id"])
         # Created without a key: this run's jobs are the glossary's sender's, to use it.
         self.job_token = made.get("token") or self.job_token
         return str(made["version"])
+
+    def _glossary_of(self, glossary: Glossary) -> dict[str, Any]:
+        """The sender's glossary of these entries: one a run with this key made before (so
+        runs do not pile up copies), or one made now."""
+        listed = self._glossary_call("GET", "/api/v1/glossaries", 200, "glossaries")
+        for found in listed["glossaries"]:
+            if found.get("scope") == "own" and found.get("version") == glossary.digest:
+                return dict(found)
+        body = {"name": glossary.name, "entries": glossary.to_tsv(), "entries_format": "tsv"}
+        return self._glossary_call("POST", "/api/v1/glossaries", 201, json=body)
+
+    def _glossary_call(
+        self, method: str, path: str, expected: int, *fields: str, **kwargs: Any
+    ) -> dict[str, Any]:
+        response = self._call(method, path, **kwargs)
+        if response.status_code != expected:
+            raise _error(response)
+        return self._answer(response, *(fields or ("id", "version")))
 
     def translate(self, article: ArticleFile, data: bytes, on_progress: ProgressCallback) -> Result:
         form = {**self.form, "format": "html"} if self.markup else self.form

@@ -75,10 +75,10 @@ def create(name: str, file: Path, as_csv: bool) -> None:
 @exits_cleanly
 def list_glossaries() -> None:
     """The global glossaries: id, entries, created, name."""
-    click.echo(f"{'id':<34}{'entries':>8}  {'created':<26}name")
+    click.echo(f"{'id':<34}{'entries':>8}  {'created':<31}name")
     for record in glossary_store(load_settings()).all():
         if record.owner == GLOBAL:
-            click.echo(f"{record.id:<34}{record.entries:>8}  {record.created_at:<26}{record.name}")
+            click.echo(f"{record.id:<34}{record.entries:>8}  {record.created_at:<31}{record.name}")
 
 
 @glossaries.command()

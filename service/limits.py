@@ -34,6 +34,15 @@ SUBMITTING = (
     "libretranslate.translate_file",
     "deepl.translate",
     "deepl.upload_document",
+    # Glossaries are written to the queue's Redis: each change counts as a submission.
+    "web.create_glossary",
+    "web.delete_glossary",
+    "deepl.create_glossary",
+    "deepl.delete_glossary",
+    "deepl.create_multilingual",
+    "deepl.patch_multilingual",
+    "deepl.put_dictionary",
+    "deepl.delete_dictionary",
 )
 READING = (
     "api.get_job",
@@ -49,6 +58,14 @@ READING = (
     "deepl.document_status",
     "deepl.document_result",
     "deepl.usage",
+    "web.glossaries_page",
+    "web.glossary_page",
+    "deepl.list_glossaries",
+    "deepl.get_glossary",
+    "deepl.glossary_entries",
+    "deepl.list_multilingual",
+    "deepl.get_multilingual",
+    "deepl.multilingual_entries",
 )
 
 

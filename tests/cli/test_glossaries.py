@@ -11,8 +11,10 @@ from click.testing import CliRunner, Result
 from flask import Flask
 
 from cli.main import main
+from service.context import services
 from tests.conftest import TinyModels
 from tests.processes import Worker, live_server
+from tests.service.test_auth import create_key
 from tests.service.test_glossaries import ARTICLE, ENTRIES, HOUSE
 
 LAST = "1 translated, 0 skipped, 0 failed, 0 ignored"
@@ -93,7 +95,12 @@ def test_translate_enforces_a_glossary_file_or_a_global_one(
 
 @pytest.mark.slow
 def test_translate_with_server_creates_the_file_there_or_names_its_id(
-    app: Flask, live_worker: Worker, article: Path, tmp_path: Path, tiny_env: TinyModels
+    app: Flask,
+    live_worker: Worker,
+    article: Path,
+    tmp_path: Path,
+    tiny_env: TinyModels,
+    redis_url: str,
 ) -> None:
     out, glossary = tmp_path / "out", tmp_path / "desk.tsv"
     glossary.write_text(ENTRIES)
@@ -105,6 +112,14 @@ def test_translate_with_server_creates_the_file_there_or_names_its_id(
         here = vertaal("translate", str(article), "-o", str(out), "--no-summary", "--glossary",
                        str(glossary))  # fmt: skip
         assert here.stdout.strip() == SKIPPED, "the same version, whichever route made it"
+        _, key = create_key(redis_url)
+        for _ in range(2):
+            keyed = vertaal("translate", str(article), "-o", str(out), "--server", url,
+                            "--glossary", str(glossary), "--api-key", key)  # fmt: skip
+            assert keyed.exit_code == 0, keyed.output
+        with app.app_context():
+            owned = [g for g in services().glossaries.all() if g.owner.startswith("key:")]
+        assert len(owned) == 1, "a key's runs reuse the glossary they made"
         unknown = vertaal("translate", str(article), "-o", str(out), "--server", url,
                           "--glossary", "0" * 32)  # fmt: skip
         assert unknown.exit_code == 2 and "no glossary" in unknown.stderr
