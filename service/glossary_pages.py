@@ -11,7 +11,7 @@ from flask import redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 
 from service.context import services
-from service.ownership import new_owner
+from service.ownership import new_owner, session_owner
 from workers.errors import GlossaryError
 from workers.glossaries import StoredGlossary
 from workers.pipeline.terms.glossary import FORMATS, MAX_ENTRIES, Glossary
@@ -28,8 +28,9 @@ class GlossaryFormState:
 
 
 def usable_glossaries() -> list[StoredGlossary]:
-    """The browser's own glossaries, then the global ones: what it may pick and see."""
-    return services().glossaries.visible_to(new_owner().owner)
+    """The browser's own glossaries (its session's), then the global ones: what it may pick
+    and see. Read without the request's body, which may be what is wrong (too large)."""
+    return services().glossaries.visible_to(session_owner())
 
 
 def _render(state: GlossaryFormState, status: int = 200) -> ResponseReturnValue:

@@ -64,6 +64,13 @@ def new_owner() -> NewOwner:
     return NewOwner(anonymous_owner(token), token)
 
 
+def session_owner() -> str | None:
+    """The anonymous owner the request's session holds, if any (a browser's own), read
+    without touching the request's body."""
+    token = _session_token()
+    return anonymous_owner(token) if token else None
+
+
 def _session_token() -> str | None:
     token = session.get(SESSION_FIELD)
     return token if isinstance(token, str) and token else None

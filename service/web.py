@@ -91,9 +91,11 @@ class FormState:
 def _render_form(state: FormState, status: int = 200) -> ResponseReturnValue:
     state.limit = services().settings.max_article_chars
     state.upload_limit = services().settings.max_upload_bytes
-    page = render_template(
-        "index.html", form=state, formats=FORMATS, glossaries=glossary_pages.usable_glossaries()
-    )
+    try:
+        glossaries = glossary_pages.usable_glossaries()
+    except RedisUnavailable:  # the form still shows, with the user's text (UNAVAILABLE)
+        glossaries = []
+    page = render_template("index.html", form=state, formats=FORMATS, glossaries=glossaries)
     return page, status
 
 
