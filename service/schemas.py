@@ -225,8 +225,6 @@ class GlossaryLinks(BaseModel):
 class GlossaryView(BaseModel):
     """A glossary, without its entries."""
 
-    model_config = ConfigDict(title="Glossary")
-
     id: str = Field(description="What `glossary_id` names in a job, a form or a protocol call.")
     name: str
     scope: Literal["own", "global"] = Field(
@@ -251,8 +249,6 @@ class GlossaryView(BaseModel):
 
 class GlossaryDetail(GlossaryView):
     """A glossary with its entries."""
-
-    model_config = ConfigDict(title="GlossaryWithEntries")
 
     entries: str = Field(description="The entries as TSV, one `Dutch<TAB>English` per line.")
 
