@@ -129,11 +129,14 @@ def output_identity(
     summary: bool,
     check_language: bool,
     markup: bool = False,
+    glossary: str | None = None,
 ) -> dict[str, Any]:
-    """What decides an output besides its input: the options and the models (digests of their
-    versions and generation settings), whichever route, in-process or a service, makes it."""
+    """What decides an output besides its input: the options, the glossary's version (its
+    digest: changed terms translate again) and the models (digests of their versions and
+    generation settings), whichever route, in-process or a service, makes it."""
     models = {role: d for role, d in model_digests.items() if role == "translation" or summary}
     identity = {"models": models, "summary": summary, "check_language": check_language}
+    identity |= {"glossary": glossary} if glossary else {}
     return identity | ({"markup": True} if markup else {})
 
 

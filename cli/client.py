@@ -9,14 +9,17 @@ from __future__ import annotations
 import contextlib
 import threading
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
 import httpx
 
 from cli.batch import ArticleFile, StopRequested
+from cli.glossaries import read_glossary
 from workers.errors import InputError, JobFailedError, VertaalError, error_from_code
 from workers.pipeline.article import Result
 from workers.pipeline.run import ProgressCallback
+from workers.pipeline.terms.glossary import Glossary
 
 FIRST_POLL = 0.2
 MAX_POLL = 2.0
@@ -63,6 +66,7 @@ class ServiceClient:
         # Without a key, the jobs this run sends are read with the access token the first
         # answer gave (its threads share no reliable cookie: their answers race to set it).
         self.job_token: str | None = None
+        self.glossary_id: str | None = None
 
     def _form_headers(self) -> dict[str, str]:
         """A form post to the API carries the service's CSRF token (its cookie stays in
@@ -120,8 +124,40 @@ class ServiceClient:
             )
         return dict(self._answer(response, "models")["models"])
 
+    def use_glossary(self, chosen: Path | str) -> str:
+        """Send every article with a glossary: one of the service's (by its id), or a file's,
+        made there unless the sender has one of the same version. Its version."""
+        if isinstance(chosen, Path):
+            made = self._glossary_of(read_glossary(chosen))  # a bad file: refused here
+        else:
+            made = self._glossary_call("GET", f"/api/v1/glossaries/{chosen}", 200)
+        self.glossary_id = str(made["id"])
+        # Created without a key: this run's jobs are the glossary's sender's, to use it.
+        self.job_token = made.get("token") or self.job_token
+        return str(made["version"])
+
+    def _glossary_of(self, glossary: Glossary) -> dict[str, Any]:
+        """The sender's glossary of these entries: one a run with this key made before (so
+        runs do not pile up copies), or one made now."""
+        listed = self._glossary_call("GET", "/api/v1/glossaries", 200, "glossaries")
+        for found in listed["glossaries"]:
+            if found.get("scope") == "own" and found.get("version") == glossary.digest:
+                return dict(found)
+        body = {"name": glossary.name, "entries": glossary.to_tsv(), "entries_format": "tsv"}
+        return self._glossary_call("POST", "/api/v1/glossaries", 201, json=body)
+
+    def _glossary_call(
+        self, method: str, path: str, expected: int, *fields: str, **kwargs: Any
+    ) -> dict[str, Any]:
+        response = self._call(method, path, **kwargs)
+        if response.status_code != expected:
+            raise _error(response)
+        return self._answer(response, *(fields or ("id", "version")))
+
     def translate(self, article: ArticleFile, data: bytes, on_progress: ProgressCallback) -> Result:
         form = {**self.form, "format": "html"} if self.markup else self.form
+        if self.glossary_id:
+            form = {**form, "glossary_id": self.glossary_id}
         response = self._call(
             "POST", "/api/v1/jobs", files={"file": (article.path.name, data)}, data=form,
             headers={**self._form_headers(), **self._owner_headers()},

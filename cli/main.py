@@ -12,6 +12,7 @@ import sys
 import click
 
 from cli.exits import F, exits_cleanly
+from cli.glossaries import glossaries
 from cli.keys import keys
 from cli.models import models
 from cli.probes import worker_alive
@@ -113,4 +114,5 @@ def up(host: str | None, port: int | None, verbose: bool) -> None:
 main.add_command(translate)
 main.add_command(models)
 main.add_command(keys)
+main.add_command(glossaries)
 main.add_command(worker_alive)

@@ -28,11 +28,13 @@ from cli.batch import (
 )
 from cli.exits import EXIT_FAILED_ARTICLES, exits_cleanly, stderr, stopped_by_signals
 from cli.folders import Found, find_articles
+from cli.glossaries import GlossaryChoice, glossary_choice, local_glossary
 from cli.index import RunIndex
 from cli.reporters import LineReporter, RichReporter, show_ignored, show_refused, show_to_check
 from workers.errors import InputError
 from workers.pipeline.article import Result
 from workers.pipeline.reading import suffix_list
+from workers.pipeline.terms.glossary import Glossary
 from workers.settings import Settings, load_settings
 
 
@@ -46,16 +48,19 @@ class MemoryCache(dict[str, str]):
         self.update(translations)
 
 
-def _local_translate(settings: Settings, keep_html: bool) -> TranslateMany:
+def _local_translate(
+    settings: Settings, keep_html: bool, glossary: Glossary | None = None
+) -> TranslateMany:
     """Translate in this process, several articles at a time (VERTAAL_BATCH_ARTICLES) with
-    their summaries batched; models load on the first articles that need them."""
+    their summaries batched, the glossary's terms (if any) enforced; models load on the
+    first articles that need them."""
     from workers.engines.factory import load_engines
     from workers.pipeline.article import SourceFile
     from workers.pipeline.reading import read_bytes
     from workers.pipeline.run import Draft, RunOptions, draft_article, finish_articles
     from workers.translating import with_markup
 
-    options = RunOptions.from_settings(settings)
+    options = RunOptions.from_settings(settings, glossary)
 
     def translate(
         group: Sequence[Pending], progress: Callable[[ArticleFile], Any]
@@ -90,6 +95,7 @@ class TranslateOptions:
     concurrency: int
     api_key: str | None
     keep_html: bool
+    glossary: GlossaryChoice | None = None
 
 
 # Translates a group of articles by the chosen route, telling a reporter and the index.
@@ -107,14 +113,17 @@ def _route(settings: Settings, options: TranslateOptions) -> tuple[Route, Callab
             api_key=options.api_key, markup=options.keep_html,
         )  # fmt: skip
         digests = client.model_digests()
+        glossary_version = client.use_glossary(options.glossary) if options.glossary else None
     else:
         from workers.engines.signature import model_digests, output_signature
 
         digests = model_digests(output_signature(settings))
-        translate_many = _local_translate(settings, options.keep_html)
+        glossary = local_glossary(settings, options.glossary)
+        glossary_version = glossary.digest if glossary is not None else None
+        translate_many = _local_translate(settings, options.keep_html, glossary)
     identity = output_identity(
         digests, summary=settings.summary, check_language=settings.check_language,
-        markup=options.keep_html,
+        markup=options.keep_html, glossary=glossary_version,
     )  # fmt: skip
 
     def route(
@@ -235,6 +244,13 @@ cancelled and no output is left half-written.
     help="For .html articles also write <stem>.en.html: the page translated, its markup kept.",
 )  # fmt: skip
 @click.option(
+    "--glossary", envvar="VERTAAL_GLOSSARY", show_envvar=True, metavar="FILE|ID",
+    callback=glossary_choice,
+    help="Enforce a glossary's terms: a file of Dutch → English entries (TSV, or CSV named "
+    "*.csv), or a glossary's id (in-process: a global one, from VERTAAL_REDIS_URL; with "
+    "--server: any the key may use). Outputs made with other terms are made again.",
+)  # fmt: skip
+@click.option(
     "--notify", envvar="VERTAAL_NOTIFY", show_envvar=True, metavar="URL",
     help="POST the run's summary (JSON, signed with VERTAAL_WEBHOOK_SECRET if set) to URL.",
 )  # fmt: skip
@@ -259,11 +275,12 @@ def translate(
     concurrency: int,
     api_key: str | None,
     keep_html: bool,
+    glossary: GlossaryChoice | None,
     notify: str | None,
     watch: bool,
     settle: float,
 ) -> None:
-    options = TranslateOptions(out_dir, force, server, concurrency, api_key, keep_html)
+    options = TranslateOptions(out_dir, force, server, concurrency, api_key, keep_html, glossary)
     with stopped_by_signals():
         settings = load_settings(summary=summary, check_language=False if any_language else None)
         route, stop = _route(settings, options)

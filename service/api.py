@@ -10,6 +10,7 @@ from flask_wtf.csrf import CSRFError, generate_csrf
 from pydantic import ValidationError
 from werkzeug.exceptions import BadRequest
 
+from service import glossaries
 from service.auth import AuthError, authenticate, current_key
 from service.context import services
 from service.errors import error_response
@@ -25,6 +26,8 @@ from workers.operations import heartbeats
 from workers.operations.keys import KeyStore, month
 
 bp = Blueprint("api", __name__)
+# Glossaries have a module of their own, under the API's checks and error shape.
+bp.register_blueprint(glossaries.bp)
 
 FORM_TYPES = ("multipart/form-data", "application/x-www-form-urlencoded")
 

@@ -18,7 +18,7 @@ from flask_talisman import Talisman
 from flask_wtf.csrf import CSRFProtect
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from service import api, api_docs, deepl, errors, libretranslate, metrics, web
+from service import api, api_docs, deepl, errors, glossaries, libretranslate, metrics, web
 from service.context import Services
 from service.errors import SafeJSONProvider
 from service.limits import install_limits
@@ -118,7 +118,7 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
     # The LibreTranslate and DeepL protocols take form posts from their clients as those
     # servers do (no session, no cookie: a key, when keys are required).
     csrf = CSRFProtect(app)
-    for blueprint in (api.bp, libretranslate.bp, deepl.bp):
+    for blueprint in (api.bp, glossaries.bp, libretranslate.bp, deepl.bp):
         csrf.exempt(blueprint)
     Talisman(
         app,

@@ -1,4 +1,5 @@
-"""What request handlers need (settings, Redis, job store, cache, Celery), built once per app."""
+"""What request handlers need (settings, Redis, job store, glossaries, cache, Celery), built once
+per app."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from flask import current_app
 from workers.cache import ResultCache
 from workers.celery_app import create_celery
 from workers.connections import redis_client
+from workers.glossaries import GlossaryStore
 from workers.jobs.store import JobStore, job_store
 from workers.operations.metrics import MetricsRecorder
 from workers.settings import Settings
@@ -23,6 +25,7 @@ class Services:
     settings: Settings
     queue: redis.Redis
     jobs: JobStore
+    glossaries: GlossaryStore
     results: ResultCache
     celery: Celery
     metrics: MetricsRecorder
@@ -44,10 +47,12 @@ class Services:
 
     @classmethod
     def build(cls, settings: Settings) -> Services:
+        queue = redis_client(settings.redis_url)
         return cls(
             settings=settings,
-            queue=redis_client(settings.redis_url),
+            queue=queue,
             jobs=job_store(settings),
+            glossaries=GlossaryStore(queue, settings.job_ttl),
             results=ResultCache(redis_client(settings.cache_redis_url()), settings.cache_ttl),
             celery=create_celery(settings),
             metrics=MetricsRecorder(redis_client(settings.redis_url)),

@@ -16,6 +16,7 @@ from flask.typing import ResponseReturnValue
 
 from service.auth import current_key
 from service.context import services
+from service.deepl_glossaries import used_glossary
 from service.deepl_request import document_languages, flag, params
 from service.downloads import attachment
 from service.errors import Refusal
@@ -34,7 +35,7 @@ from workers.pipeline.reading import is_supported, suffix_of
 # is ready at the first poll (DeepL's clients sleep 5 s between polls); well under the
 # clients' 10 s read timeout.
 STATUS_WAIT = 3.0
-UPLOAD_ERRORS = (400, 403, 413, 429, 503)
+UPLOAD_ERRORS = (400, 403, 404, 413, 429, 503)  # 404: an unknown glossary
 
 
 def _not_dutch(language: str | None) -> str:
@@ -61,6 +62,7 @@ def upload_document() -> ResponseReturnValue:
 
     Without `source_lang` its language is checked: a document clearly in another language
     than Dutch is refused, naming it (English: "Source and target language are the same").
+    `glossary_id` (with `source_lang` NL) enforces a glossary's terms.
     """
     found = params()
     upload = request.files.get("file")
@@ -76,9 +78,11 @@ def upload_document() -> ResponseReturnValue:
     wanted = found.get("output_format")
     if wanted and f".{str(wanted).lower().lstrip('.')}" != suffix_of(name):
         raise Refusal(400, "Value for 'output_format' not supported: no conversions.")
+    glossary = used_glossary(found.get("glossary_id"), source)
     options = JobOptions(
-        summary=flag(found.get("vertaal_summary")), check_language=source is None, kind="document"
-    )
+        summary=flag(found.get("vertaal_summary")), check_language=source is None,
+        kind="document", glossary=glossary,
+    )  # fmt: skip
     article = ArticleRequest(SourceFile(name, upload.read()), options, name)
     try:
         # Every upload is a document of its own (it has its own key), never joined to another.

@@ -4,10 +4,10 @@ and DeepL's checks of them, answered in DeepL's words ("Parameter 'text' not spe
 
 from __future__ import annotations
 
-from typing import Any, get_args
+from typing import Any, TypeVar, get_args
 
 from flask import request
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from service.errors import Refusal
 from service.protocol_schemas import DlTranslateRequest, Formality
@@ -17,8 +17,10 @@ SOURCES = ("NL", "EN")  # English only gives the text back as it is
 MAX_TEXTS = 50
 # Resources DeepL offers that Vertaal does not have: a request naming one is refused rather
 # than translated without it.
-NOT_OFFERED = ("glossary_id", "style_id", "translation_memory_id", "custom_instructions")
+NOT_OFFERED = ("style_id", "translation_memory_id", "custom_instructions")
 REPEATED = ("text", "non_splitting_tags", "splitting_tags", "ignore_tags")
+
+Body = TypeVar("Body", bound=BaseModel)
 
 
 def params() -> dict[str, Any]:
@@ -57,19 +59,27 @@ def refuse_not_offered(found: dict[str, Any]) -> None:
             raise Refusal(400, f"Value for '{name}' not supported: this server has none.")
 
 
+def dl_validated(model: type[Body], found: dict[str, Any]) -> Body:
+    """`found` as `model`, or the refusal of its first problem in DeepL's words: a required
+    parameter missing or empty is "not specified", any other wrong value "not supported"."""
+    try:
+        return model.model_validate(found)
+    except ValidationError as error:
+        first = error.errors()[0]
+        field = str(first["loc"][0]) if first["loc"] else "body"
+        known = model.model_fields.get(field)
+        empty = known is not None and known.is_required() and not found.get(field)
+        if first["type"] == "missing" or empty:
+            raise Refusal(400, f"Parameter '{field}' not specified.") from None
+        raise Refusal(400, f"Value for '{field}' not supported.") from None
+
+
 def text_request(found: dict[str, Any]) -> DlTranslateRequest:
     """A `/v2/translate` request as DeepL reads it, or its refusal in DeepL's words."""
     texts = found.get("text")
     if isinstance(texts, list) and len(texts) > MAX_TEXTS:
         raise Refusal(413, f"Too many texts: at most {MAX_TEXTS} per request")
-    try:
-        options = DlTranslateRequest.model_validate(found)
-    except ValidationError as error:
-        first = error.errors()[0]
-        field = str(first["loc"][0]) if first["loc"] else "text"
-        if first["type"] == "missing" or (field == "text" and not texts):
-            raise Refusal(400, f"Parameter '{field}' not specified.") from None
-        raise Refusal(400, f"Value for '{field}' not supported.") from None
+    options = dl_validated(DlTranslateRequest, found)
     refuse_not_offered(found)
     check_formality(options.formality, options.target_lang)
     return options

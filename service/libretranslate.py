@@ -7,7 +7,8 @@ error messages, `{"error": "..."}` bodies on every path it owns (unknown ones an
 methods too), and CORS open as it is. Texts take Vertaal's short path (`service/short.py`),
 each text identified on its own with `source=auto`: English comes back unchanged (as
 LibreTranslate's identity translation does), other languages are refused in its words. Files
-become document jobs. API keys (`api_key`) are Vertaal's own.
+become document jobs. API keys (`api_key`) are Vertaal's own. Vertaal's extensions, which
+LibreTranslate's clients ignore: a `glossary_id` field, and `vertaalChecks` in the answer.
 """
 
 from __future__ import annotations
@@ -45,6 +46,7 @@ from service.schemas import Health
 from service.short import billed, check_unicode, first_refused, languages, translate_some
 from service.submission import ArticleRequest, submit
 from workers.errors import InputError, NotDutchError, VertaalError
+from workers.glossaries import GlossaryNotFoundError
 from workers.jobs.record import JobOptions, JobStatus
 from workers.pipeline.article import SourceFile
 from workers.pipeline.language import (
@@ -60,9 +62,9 @@ from workers.pipeline.reading import SUPPORTED_SUFFIXES, is_supported, suffix_of
 bp = Blueprint("libretranslate", __name__)
 
 # What LibreTranslate answers besides 200: bad requests and missing keys (400), a bad key or
-# an exhausted quota (403), too many requests (429); and Vertaal's own 503 when no worker
-# answers within the wait.
-LT_ERRORS = (400, 403, 429, 503)
+# an exhausted quota (403), too many requests (429); and Vertaal's own: an unknown glossary
+# (404), 503 when no worker answers within the wait.
+LT_ERRORS = (400, 403, 404, 429, 503)
 # Texts in one request (LibreTranslate's --batch-limit); each text may hold the settings'
 # short_max_chars (its --char-limit, announced as charLimit).
 BATCH_LIMIT = 50
@@ -102,6 +104,8 @@ def unauthorized(error: AuthError) -> Response:
 def vertaal_error(error: VertaalError) -> Response:
     if isinstance(error, NotDutchError) and error.language:  # a file in another language
         return _error(400, _not_from(error.language))
+    if isinstance(error, GlossaryNotFoundError):
+        return _error(404, str(error))
     status = 400 if isinstance(error, InputError) else error.http_status
     return _error(status, str(error))
 
@@ -181,6 +185,17 @@ def _source(source: str, target: str) -> str | None:
     return None if source == "auto" else source
 
 
+def _glossary(params: dict[str, Any]) -> str | None:
+    """The version (digest) of the glossary the request names (Vertaal's extension), if the
+    sender may use it: its own (its key's, or its session's) or a global one."""
+    glossary_id = params.get("glossary_id")
+    if glossary_id in (None, ""):
+        return None
+    if not isinstance(glossary_id, str):
+        raise Refusal(400, "Invalid request: glossary_id must be a string")
+    return services().glossaries.usable(glossary_id, new_owner().owner).digest
+
+
 def _detected(found: Identified) -> dict[str, Any]:
     """As LibreTranslate reports a text without letters: English, with no confidence."""
     return {"confidence": found.confidence, "language": found.code or TARGET}
@@ -199,7 +214,8 @@ def translate() -> ResponseReturnValue:
     `q` is a string, or with JSON a list of strings; `source` is `nl`, or `auto` to identify
     each text (English comes back unchanged, other languages are refused); `target` `en`;
     `format` is `text` or `html` (markup kept). Answers `translatedText` (a list for a
-    list), with `detectedLanguage` for `auto`.
+    list), with `detectedLanguage` for `auto`. Vertaal's extensions: `glossary_id` enforces
+    a glossary's terms; `vertaalChecks` says what the checks found in the translation.
     """
     key = authenticate()
     params = _params()
@@ -221,11 +237,15 @@ def translate() -> ResponseReturnValue:
     refused = first_refused(found)
     if refused is not None and refused.code:
         raise Refusal(400, _not_from(refused.code))
+    glossary = _glossary(params)
     chosen = [f.code == SOURCE for f in found]
     translated_chars = sum(len(t) for t, pick in zip(texts, chosen, strict=True) if pick)
     with billed(services(), key, translated_chars):
-        done = translate_some(services(), texts, chosen, html=html)
+        done = translate_some(services(), texts, chosen, html=html, glossary=glossary)
     body: dict[str, Any] = {"translatedText": done.texts if isinstance(q, list) else done.texts[0]}
+    checks = done.checks or []
+    if any(checks):
+        body["vertaalChecks"] = checks if isinstance(q, list) else checks[0]
     if taken_as is None:
         detections = [_detected(f) for f in found]
         body["detectedLanguage"] = detections if isinstance(q, list) else detections[0]
@@ -326,7 +346,7 @@ def translate_file() -> ResponseReturnValue:
 
     Answers `translatedFileUrl` once the file is translated, or when the wait
     (VERTAAL_SHORT_WAIT) is over: the URL then answers 503 with `Retry-After` until the file
-    is ready.
+    is ready. Vertaal's extension: `glossary_id` enforces a glossary's terms.
     """
     key = authenticate()
     upload = request.files.get("file")
@@ -340,8 +360,9 @@ def translate_file() -> ResponseReturnValue:
     _source(request.form["source"], request.form["target"])
     name = PurePath(upload.filename.replace("\\", "/")).name
     article = ArticleRequest(
-        SourceFile(name, upload.read()), JobOptions(summary=False, kind="document"), name
-    )
+        SourceFile(name, upload.read()), JobOptions(summary=False, kind="document"), name,
+        glossary_id=request.form.get("glossary_id") or None,
+    )  # fmt: skip
     job = submit(services(), article, owner=new_owner().owner, key=key, unique=True).job
     # The download link is the file's capability: LibreTranslate clients fetch it as it is.
     token = secrets.token_urlsafe(24)

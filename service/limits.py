@@ -21,10 +21,12 @@ from service.context import services
 from workers.connections import sentinel_options, sentinel_url
 from workers.settings import Settings
 
-# Endpoints that queue work, and the cheap reads with their own budget.
+# Endpoints that queue work (or write), and the cheap reads with their own budget.
 SUBMITTING = (
     "api.create_job",
     "api.cancel_job",
+    "api.glossaries.create_glossary",
+    "api.glossaries.delete_glossary",
     "web.submit_form",
     "web.cancel",
     "libretranslate.translate",
@@ -32,10 +34,21 @@ SUBMITTING = (
     "libretranslate.translate_file",
     "deepl.translate",
     "deepl.upload_document",
+    # Glossaries are written to the queue's Redis: each change counts as a submission.
+    "web.create_glossary",
+    "web.delete_glossary",
+    "deepl.create_glossary",
+    "deepl.delete_glossary",
+    "deepl.create_multilingual",
+    "deepl.patch_multilingual",
+    "deepl.put_dictionary",
+    "deepl.delete_dictionary",
 )
 READING = (
     "api.get_job",
     "api.usage",
+    "api.glossaries.list_glossaries",
+    "api.glossaries.get_glossary",
     "web.job_page",
     "web.job_panel",
     "web.job_status",
@@ -45,6 +58,14 @@ READING = (
     "deepl.document_status",
     "deepl.document_result",
     "deepl.usage",
+    "web.glossaries_page",
+    "web.glossary_page",
+    "deepl.list_glossaries",
+    "deepl.get_glossary",
+    "deepl.glossary_entries",
+    "deepl.list_multilingual",
+    "deepl.get_multilingual",
+    "deepl.multilingual_entries",
 )
 
 

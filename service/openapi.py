@@ -22,9 +22,10 @@ from service.schemas import ErrorBody
 ERROR_MEANINGS = {
     400: "Empty, malformed or unreadable input.",
     401: "No API key where one is required, or a key that is not valid (`Bearer <key>`).",
-    403: "A form post without this site's CSRF token (send JSON, or the token), or a key "
-    "over its monthly quota (`quota_exceeded`).",
-    404: "No such job (wrong id, or expired).",
+    403: "A form post without this site's CSRF token (send JSON, or the token), a key "
+    "over its monthly quota (`quota_exceeded`), or a change to a global glossary "
+    "(`glossary_read_only`).",
+    404: "No such job or glossary (wrong id, expired, or another sender's).",
     409: "The job is not active any more.",
     410: "The job is done, but its cached result was dropped; submit the article again.",
     413: "The article or upload is too large.",

@@ -29,6 +29,9 @@ SESSION_FIELD = "owner"
 TOKEN_HEADER = "X-Job-Token"
 KEY_OWNER = "key:"
 ANONYMOUS_OWNER = "anon:"
+# The shortest capability taken from a client (a token it was given, or a secret of its own):
+# never a guessable one.
+MIN_TOKEN_CHARS = 16
 
 
 def key_owner(key_id: str) -> str:
@@ -61,6 +64,13 @@ def new_owner() -> NewOwner:
     return NewOwner(anonymous_owner(token), token)
 
 
+def session_owner() -> str | None:
+    """The anonymous owner the request's session holds, if any (a browser's own), read
+    without touching the request's body."""
+    token = _session_token()
+    return anonymous_owner(token) if token else None
+
+
 def _session_token() -> str | None:
     token = session.get(SESSION_FIELD)
     return token if isinstance(token, str) and token else None
@@ -68,9 +78,9 @@ def _session_token() -> str | None:
 
 def _tokens() -> list[str]:
     """The anonymous capabilities the request holds: its session's, and an X-Job-Token (at
-    least 16 characters: never a guessable one)."""
+    least MIN_TOKEN_CHARS)."""
     header = request.headers.get(TOKEN_HEADER, "").strip()
-    presented = [_session_token(), header if len(header) >= 16 else None]
+    presented = [_session_token(), header if len(header) >= MIN_TOKEN_CHARS else None]
     return [t for t in presented if t]
 
 

@@ -32,6 +32,12 @@ class LtTranslateRequest(BaseModel):
     format: Literal["text", "html"] = Field("text", description="`html` keeps the markup.")
     api_key: str | None = Field(None, description="A Vertaal API key.")
     alternatives: int = Field(0, ge=0, description="Accepted; no alternatives are given.")
+    glossary_id: str | None = Field(
+        None,
+        pattern="^[0-9a-f]{32}$",
+        description="Vertaal's extension: a glossary (`/api/v1/glossaries`) whose terms are "
+        "enforced. Flagged sentences come back in `vertaalChecks`.",
+    )
 
 
 class LtDetectRequest(BaseModel):
@@ -59,10 +65,22 @@ class LtDetections(RootModel[list[LtDetection]]):
     pass
 
 
+class LtCheck(BaseModel):
+    """A problem found in a translated sentence (docs/terms-and-checks.md)."""
+
+    code: str
+    message: str
+
+
 class LtTranslation(BaseModel):
     translatedText: str | list[str]
     detectedLanguage: LtDetection | list[LtDetection] | None = None
     alternatives: list[str] | list[list[str]] | None = None
+    vertaalChecks: list[LtCheck] | list[list[LtCheck]] | None = Field(
+        None,
+        description="Vertaal's extension: what the checks found in the translation (a list "
+        "per text for a list); absent when nothing was found.",
+    )
 
 
 class LtLanguage(BaseModel):
@@ -92,6 +110,9 @@ class LtFileRequest(BaseModel):
     source: str
     target: str
     api_key: str | None = None
+    glossary_id: str | None = Field(
+        None, pattern="^[0-9a-f]{32}$", description="Vertaal's extension: a glossary to enforce."
+    )
 
 
 class LtFileTranslation(BaseModel):
@@ -163,6 +184,11 @@ class DlTranslateRequest(BaseModel):
     model_type: ModelType | None = Field(
         None, description="Answered in `model_type_used`; Vertaal has one model."
     )
+    glossary_id: str | None = Field(
+        None,
+        description="A glossary (`/v2/glossaries`, `/v3/glossaries`) to enforce; needs "
+        "`source_lang` NL. Each text's flagged sentences come back in `vertaal_checks`.",
+    )
     show_billed_characters: bool | None = None
     vertaal_summary: bool | None = Field(
         None, description="Vertaal's extension: also summarize the texts (`vertaal_summary`)."
@@ -178,11 +204,23 @@ class DlTranslateRequest(BaseModel):
     )
 
 
+class DlCheck(BaseModel):
+    """A problem found in a translated sentence (docs/terms-and-checks.md)."""
+
+    code: str
+    message: str
+
+
 class DlTranslationItem(BaseModel):
     detected_source_language: str
     text: str
     billed_characters: int
     model_type_used: str | None = None
+    vertaal_checks: list[DlCheck] | None = Field(
+        None,
+        description="Vertaal's extension: what the checks found in this text's translation "
+        "(a glossary term missing, a number changed, …); absent when nothing was found.",
+    )
 
 
 class DlTranslations(BaseModel):
@@ -200,6 +238,9 @@ class DlDocumentRequest(BaseModel):
     filename: str | None = Field(None, description="The file's name, if not the part's own.")
     formality: str | None = Field(None, description="As for texts.")
     output_format: str | None = Field(None, description="Only the file's own format.")
+    glossary_id: str | None = Field(
+        None, description="A glossary to enforce, as for texts; needs `source_lang` NL."
+    )
     vertaal_summary: str | None = None
 
 
@@ -236,3 +277,108 @@ class DlLanguage(BaseModel):
 
 class DlLanguages(RootModel[list[DlLanguage]]):
     pass
+
+
+# --- DeepL's glossaries (v2: one language pair; v3: dictionaries, editable) --------------
+
+GLOSSARY_ID = (
+    "DeepL's form of a Vertaal glossary id: a UUID (the job API and `vertaal glossaries` show "
+    "the same id as 32 hexadecimal digits, which is taken too)."
+)
+
+
+class DlGlossaryRequest(BaseModel):
+    """`POST /v2/glossaries`: a glossary of one language pair, NL to EN."""
+
+    model_config = ConfigDict(extra="allow")
+
+    name: str = Field(description="1 to 100 characters.")
+    source_lang: str = Field(description="`nl`.")
+    target_lang: str = Field(description="`en` (EN-GB and EN-US use the same glossary).")
+    entries: str = Field(description="The entries, in `entries_format`.")
+    entries_format: Literal["tsv", "csv"] = Field("tsv", description="`tsv` or `csv`.")
+
+
+class DlGlossary(BaseModel):
+    """A v2 glossary, without its entries."""
+
+    glossary_id: str = Field(description=GLOSSARY_ID)
+    name: str
+    ready: bool
+    source_lang: str
+    target_lang: str
+    creation_time: str
+    entry_count: int
+
+
+class DlGlossaries(BaseModel):
+    glossaries: list[DlGlossary]
+
+
+class DlLanguagePair(BaseModel):
+    source_lang: str
+    target_lang: str
+
+
+class DlGlossaryLanguagePairs(BaseModel):
+    supported_languages: list[DlLanguagePair]
+
+
+class DlDictionaryEntries(BaseModel):
+    """A v3 dictionary with its entries: one language pair of a glossary (here: NL to EN)."""
+
+    model_config = ConfigDict(extra="allow")
+
+    source_lang: str = Field(description="`nl`.")
+    target_lang: str = Field(description="`en`.")
+    entries: str = Field(description="The entries, in `entries_format`.")
+    entries_format: Literal["tsv", "csv"] = Field("tsv", description="`tsv` or `csv`.")
+
+
+class DlMultilingualRequest(BaseModel):
+    """`POST /v3/glossaries`: a glossary and its dictionaries (one, NL to EN)."""
+
+    model_config = ConfigDict(extra="allow")
+
+    name: str = Field(description="1 to 100 characters.")
+    dictionaries: list[DlDictionaryEntries] = Field(min_length=1)
+
+
+class DlGlossaryPatch(BaseModel):
+    """`PATCH /v3/glossaries/{id}`: a new name, and/or entries merged into a dictionary
+    (an entry with the same Dutch term replaces the old one)."""
+
+    model_config = ConfigDict(extra="allow")
+
+    name: str | None = None
+    dictionaries: list[DlDictionaryEntries] | None = None
+
+
+class DlDictionary(BaseModel):
+    source_lang: str
+    target_lang: str
+    entry_count: int
+
+
+class DlMultilingualGlossary(BaseModel):
+    """A v3 glossary, without its entries."""
+
+    glossary_id: str = Field(description=GLOSSARY_ID)
+    name: str
+    creation_time: str
+    dictionaries: list[DlDictionary]
+
+
+class DlMultilingualGlossaries(BaseModel):
+    glossaries: list[DlMultilingualGlossary]
+
+
+class DlDictionaryQuery(BaseModel):
+    """Which dictionary of a v3 glossary: its language pair."""
+
+    source_lang: str
+    target_lang: str
+
+
+class DlDictionaries(BaseModel):
+    dictionaries: list[DlDictionaryEntries]

@@ -202,3 +202,61 @@ class Usage(BaseModel):
     month: str = Field(description="The month counted, YYYY-MM (UTC).")
     characters: int = Field(description="Characters of Dutch text translated this month.")
     character_limit: int | None = Field(description="The key's monthly quota, if it has one.")
+
+
+# --- Glossaries (`/api/v1/glossaries`) ---------------------------------------------------
+
+
+class GlossaryRequest(BaseModel):
+    """The JSON body of `POST /api/v1/glossaries`. The name and the entries are checked by
+    the glossary's own rules (docs/terms-and-checks.md), each refusal naming its line."""
+
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+    name: str = Field(description="What the glossary is called: 1 to 100 characters.")
+    entries: str = Field(
+        description="Dutch → English entries, one per line: `Dutch<TAB>English` (TSV), or "
+        "`Dutch,English` rows (CSV); endings in brackets, as `asielzoeker(s)`."
+    )
+    entries_format: Literal["tsv", "csv"] = Field("tsv", description="How `entries` is written.")
+
+
+class GlossaryLinks(BaseModel):
+    self: str
+
+
+class GlossaryView(BaseModel):
+    """A glossary, without its entries."""
+
+    id: str = Field(description="What `glossary_id` names in a job, a form or a protocol call.")
+    name: str
+    scope: Literal["own", "global"] = Field(
+        description="`own`: the sender's (its key's, or its anonymous session's); `global`: "
+        "the operator's (`vertaal glossaries create`), usable by everyone, read-only."
+    )
+    entry_count: int
+    version: str = Field(
+        description="SHA-256 of the entries, sorted: it changes when the entries do (and with "
+        "it the cache keys of what is translated with them)."
+    )
+    created_at: str
+    source_lang: Literal["nl"] = "nl"
+    target_lang: Literal["en"] = "en"
+    links: GlossaryLinks
+    token: str | None = Field(
+        None,
+        description="Only when created without an API key: the sender's access token (send "
+        "it back in `X-Job-Token`, or keep the session cookie) to use and see the glossary.",
+    )
+
+
+class GlossaryDetail(GlossaryView):
+    """A glossary with its entries."""
+
+    entries: str = Field(description="The entries as TSV, one `Dutch<TAB>English` per line.")
+
+
+class GlossaryList(BaseModel):
+    glossaries: list[GlossaryView] = Field(
+        description="The sender's own glossaries and the global ones, oldest first."
+    )

@@ -37,10 +37,16 @@ class NoAnswerError(VertaalError):
     http_status = 503
 
 
+# One flag of a checked sentence (workers/pipeline/checks): {"code": ..., "message": ...}.
+CheckFlag = dict[str, str]
+
+
 @dataclass(frozen=True)
 class ShortResult:
     texts: list[str]
     summary: str | None
+    # Per text, the flags of its translated sentences (none for a text given back as it is).
+    checks: list[list[CheckFlag]] | None = None
 
 
 def check_size(services: Services, texts: Sequence[str]) -> int:
@@ -86,25 +92,40 @@ def translate_some(
     *,
     html: bool,
     summary: bool = False,
+    glossary: str | None = None,
 ) -> ShortResult:
     """The texts, the chosen ones translated (in one round trip) and the rest as they are."""
     wanted = [text for text, pick in zip(texts, chosen, strict=True) if pick]
-    done = translate_short(services, wanted, html=html, summary=summary) if wanted else None
+    done = (
+        translate_short(services, wanted, html=html, summary=summary, glossary=glossary)
+        if wanted
+        else None
+    )
     translated = iter(done.texts if done else [])
+    flagged = iter((done.checks or []) if done else [])
     out = [next(translated) if pick else text for text, pick in zip(texts, chosen, strict=True)]
-    return ShortResult(out, done.summary if done else None)
+    checks = [next(flagged, []) if pick else [] for pick in chosen]
+    return ShortResult(out, done.summary if done else None, checks)
 
 
 def translate_short(
-    services: Services, texts: Sequence[str], *, html: bool, summary: bool = False
+    services: Services,
+    texts: Sequence[str],
+    *,
+    html: bool,
+    summary: bool = False,
+    glossary: str | None = None,
 ) -> ShortResult:
     """The texts translated by a short-text worker, waiting for it (NoAnswerError after the
-    wait)."""
+    wait), with the glossary version `glossary` (a digest) enforced when there is one."""
     if not any(needs_model(text) for text in texts) and not summary:
         return ShortResult(list(texts), None)  # nothing to translate: no round trip
     wait = services.settings.short_wait
     reply_to = replies.new_reply_to()
-    send_texts(services.celery, reply_to, list(texts), html=html, summary=summary, wait=wait)
+    send_texts(
+        services.celery, reply_to, list(texts), html=html, summary=summary, wait=wait,
+        glossary=glossary,
+    )  # fmt: skip
     answer = replies.wait(services.queue, reply_to, wait)
     if answer is None:
         services.metrics.count("vertaal_short_requests", outcome="no_answer")
@@ -116,7 +137,7 @@ def translate_short(
         services.metrics.count("vertaal_short_requests", outcome="failed")
         raise error_from_code(answer["error"]["code"], answer["error"]["message"])
     services.metrics.count("vertaal_short_requests", outcome="answered")
-    return ShortResult(list(answer["texts"]), answer.get("summary"))
+    return ShortResult(list(answer["texts"]), answer.get("summary"), answer.get("checks"))
 
 
 def check_unicode(texts: Sequence[str]) -> None:

@@ -28,7 +28,6 @@ from workers.cache import (
 )
 from workers.celery_app import send_job
 from workers.errors import EmptyArticleError, UndecodableError
-from workers.glossaries import GlossaryStore
 from workers.jobs.record import JobOptions, JobRecord, JobStatus
 from workers.operations.keys import ApiKey, KeyStore, Reservation
 from workers.operations.logs import job_id_var, request_id_var
@@ -202,9 +201,7 @@ def _queue(
 ) -> Submission:
     jobs = services.jobs
     if article.glossary_id:  # the version to enforce: pinned now, by its digest
-        glossary = GlossaryStore(services.queue, services.settings.job_ttl).usable(
-            article.glossary_id, owner
-        )
+        glossary = services.glossaries.usable(article.glossary_id, owner)
         article = replace(article, options=replace(article.options, glossary=glossary.digest))
     recorded: dict[str, Any] = {
         "api_key": key.id if key else None,

@@ -25,6 +25,7 @@ from flask_wtf.csrf import CSRFError
 from pydantic import ValidationError
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
+from service import glossary_pages
 from service.api import job_answer
 from service.auth import current_key
 from service.context import services
@@ -102,12 +103,18 @@ class FormState:
     offer_language_override: bool = False
     limit: int = 0
     upload_limit: int = 0
+    glossary_id: str = ""
 
 
 def _render_form(state: FormState, status: int = 200) -> ResponseReturnValue:
     state.limit = services().settings.max_article_chars
     state.upload_limit = services().settings.max_upload_bytes
-    return render_template("index.html", form=state, formats=FORMATS), status
+    try:
+        glossaries = glossary_pages.usable_glossaries()
+    except RedisUnavailable:  # the form still shows, with the user's text (UNAVAILABLE)
+        glossaries = []
+    page = render_template("index.html", form=state, formats=FORMATS, glossaries=glossaries)
+    return page, status
 
 
 def _as_sentence(message: str) -> str:
@@ -159,7 +166,10 @@ def _state_from_request() -> FormState:
     except ValidationError:
         summary = True
     keep_html = form_fields(request).get("format") == "html"
-    return FormState(text=request.form.get("text", ""), summary=summary, keep_html=keep_html)
+    return FormState(
+        text=request.form.get("text", ""), summary=summary, keep_html=keep_html,
+        glossary_id=request.form.get("glossary_id", ""),
+    )  # fmt: skip
 
 
 @bp.errorhandler(CSRFError)
@@ -289,3 +299,12 @@ def download_json(job_id: str) -> Response:
     job, result = _result_or_404(job_id)
     body = json.dumps(result.to_dict(), ensure_ascii=False, indent=2)
     return _download(job, body, ".json", "application/json")
+
+
+# The glossaries page (service/glossary_pages.py): under this blueprint's CSRF checks.
+bp.add_url_rule("/glossaries", view_func=glossary_pages.glossaries_page, methods=["GET"])
+bp.add_url_rule("/glossaries", view_func=glossary_pages.create_glossary, methods=["POST"])
+bp.add_url_rule("/glossaries/<glossary_id>", view_func=glossary_pages.glossary_page)
+bp.add_url_rule(
+    "/glossaries/<glossary_id>/delete", view_func=glossary_pages.delete_glossary, methods=["POST"]
+)

@@ -155,6 +155,7 @@ def redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisServ
 VERTAAL_KEYS = (
     "vertaal:job:*", "vertaal:result:*", "vertaal:sentence:*", "vertaal:inflight:*",
     "LIMITS*", "vertaal:metrics:*", "vertaal:apikey*", "vertaal:usage:*", "vertaal:reply:*",
+    "vertaal:glossar*",
     # An earlier test's job still running when its record is wiped here would otherwise stay
     # counted as running until its lease lapses (the sweeper's cleanup, minutes later).
     "vertaal:running", "vertaal:leases",

@@ -39,6 +39,13 @@ class GlossaryNotFoundError(InputError):
     http_status = 404
 
 
+class GlossaryReadOnlyError(InputError):
+    """A global glossary: every sender may use it, only the operator changes it."""
+
+    code = "glossary_read_only"
+    http_status = 403
+
+
 @dataclass(frozen=True)
 class StoredGlossary:
     id: str
@@ -49,6 +56,10 @@ class StoredGlossary:
     created_at: str
     source_lang: str = "nl"
     target_lang: str = "en"
+
+    @property
+    def is_global(self) -> bool:
+        return self.owner == GLOBAL
 
     def usable_by(self, owner: str | None) -> bool:
         return self.owner == GLOBAL or (owner is not None and self.owner == owner)
@@ -72,7 +83,7 @@ class GlossaryStore:
             owner=owner,
             digest=glossary.digest,
             entries=len(glossary),
-            created_at=datetime.now(UTC).isoformat(timespec="seconds"),
+            created_at=datetime.now(UTC).isoformat(timespec="milliseconds"),
         )
         self._hold(glossary)
         self.redis.hset(RECORDS, record.id, json.dumps(asdict(record)))
@@ -99,12 +110,25 @@ class GlossaryStore:
             raise GlossaryNotFoundError(f"there is no glossary {glossary_id!r} for this sender")
         return found
 
+    def owned(self, glossary_id: str, owner: str) -> StoredGlossary:
+        """The glossary, if `owner` may change or delete it (its own); GlossaryNotFoundError
+        as in `usable`, GlossaryReadOnlyError for a global one (`vertaal glossaries` owns
+        those, as GLOBAL)."""
+        found = self.usable(glossary_id, owner)
+        if found.owner != owner:
+            raise GlossaryReadOnlyError(
+                f"glossary {glossary_id!r} is global: only the operator changes it "
+                "(`vertaal glossaries`)"
+            )
+        return found
+
     def all(self) -> list[StoredGlossary]:
         records = [StoredGlossary(**json.loads(raw)) for raw in self.redis.hvals(RECORDS)]
         return sorted(records, key=lambda g: (g.created_at, g.id))
 
     def visible_to(self, owner: str | None) -> list[StoredGlossary]:
-        return [g for g in self.all() if g.usable_by(owner)]
+        """What `owner` may use: its own glossaries, then the global ones, each oldest first."""
+        return sorted((g for g in self.all() if g.usable_by(owner)), key=lambda g: g.is_global)
 
     def delete(self, record: StoredGlossary) -> None:
         if self.redis.hdel(RECORDS, record.id):

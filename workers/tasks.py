@@ -370,7 +370,9 @@ def translate_texts_task(
         done = translate_texts(
             texts, html=html, summary=summary, settings=settings, glossary=glossary
         )
-        reply: dict[str, Any] = {"texts": done.texts, "summary": done.summary}
+        reply: dict[str, Any] = {
+            "texts": done.texts, "summary": done.summary, "checks": done.checks,
+        }  # fmt: skip
     except VertaalError as error:
         reply = {"error": {"code": error.code, "message": str(error)}}
     except Exception:  # a bug: the waiting request hears of it now, not after its wait

@@ -7,7 +7,7 @@ from __future__ import annotations
 import functools
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from bs4 import UnicodeDammit
@@ -199,6 +199,8 @@ def _document(
 class TextsResult:
     texts: list[str]
     summary: str | None
+    # Per text, its sentences' flags (workers/pipeline/checks) as {code, message}.
+    checks: list[list[dict[str, str]]] = field(default_factory=list)
 
 
 def translate_texts(
@@ -212,10 +214,15 @@ def translate_texts(
     run = run_options(settings, glossary)
     engines = engines_for(settings, summary=summary, metrics=metrics)
     translate = _sentence_translator(engines, run, sentences)
-    out = [translate_html(t, translate) if html else translate_plain(t, translate) for t in texts]
+    out, checks = [], []
+    for text in texts:
+        before = len(translate.flags)
+        out.append(translate_html(text, translate) if html else translate_plain(text, translate))
+        flags = (flag for sentence in translate.flags[before:] for flag in sentence)
+        checks.append([{"code": flag.code.value, "message": flag.message} for flag in flags])
     made_summary = None
     if summary and engines.summarizer is not None and translate.pairs:
         made_summary = summarize_sentences([t for _, t in translate.pairs], engines.summarizer)
     if engines.as_signed:
         sentences.flush()
-    return TextsResult(out, made_summary)
+    return TextsResult(out, made_summary, checks)

@@ -246,6 +246,23 @@ def test_unticking_the_summary_box_gives_no_summary(page: Page, site: str) -> No
     assert api_job(page, site, page.url.rsplit("/", 1)[-1])["result"]["summary"] is None
 
 
+def test_a_glossary_made_on_its_page_is_picked_and_its_terms_checked(page: Page, site: str) -> None:
+    page.goto("/glossaries")
+    page.fill("#glossary-name", "Desk")
+    page.fill("#glossary-entries", "Tweede Kamer\tHouse of Representatives\n")
+    page.click("#glossary-form button[type=submit]")
+    expect(page.get_by_test_id("glossary-entries")).to_contain_text("House of Representatives")
+    page.goto("/")
+    page.select_option("#glossary", label="Desk (1 entry)")
+    page.fill("#text", unique_article(3, seed=53) + "\n\nDe Tweede Kamer stemde dinsdag in.")
+    page.click("button[type=submit]")
+    page.wait_for_url("**/jobs/*")
+    expect(page.get_by_test_id("translation-paragraph").first).to_be_visible(timeout=90_000)
+    checks = api_job(page, site, page.url.rsplit("/", 1)[-1])["result"]["checks"]
+    messages = [f["message"] for p in checks["paragraphs"] for s in p for f in s]
+    assert "expected the term House of Representatives" in messages
+
+
 def test_api_reference_renders_from_this_app_alone(browser: Browser, site: str) -> None:
     """Swagger UI at /api/v1/docs: no request leaves the app's origin, no CSP violation."""
     context = browser.new_context(base_url=site)

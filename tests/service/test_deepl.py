@@ -127,8 +127,8 @@ def test_xml_keeps_its_tags_and_leaves_ignored_text_alone(url: str) -> None:
 def test_every_path_under_v2_and_v3_answers_in_deepls_shape(url: str) -> None:
     for method, path, status in (
         ("get", "/v2/translate", 405),
-        ("get", "/v2/glossary-language-pairs", 404),
-        ("post", "/v3/glossaries", 404),
+        ("get", "/v2/write/rephrase", 404),
+        ("put", "/v3/glossaries", 405),
         ("get", "/v2/document/ABC", 405),
     ):
         answer = requests.request(method, f"{url}{path}", timeout=10)

@@ -14,6 +14,7 @@ from service import create_app
 from tests.conftest import TinyModels, run_queued_job, settings_for
 from tests.processes import Worker, free_port, live_server
 from tests.service.test_auth import create_key
+from tests.service.test_glossaries import ARTICLE, ENTRIES, HOUSE
 from tests.workers.pipeline.test_markup import tags
 from workers.connections import redis_client
 from workers.operations.keys import KeyStore
@@ -150,6 +151,30 @@ def test_a_file_comes_back_translated_line_for_line(url: str) -> None:
     lines = download.content.decode().split("\n")
     assert len(lines) == len(text.split("\n")) and lines[1] == "" and lines[3].startswith("- ")
     assert requests.get(f"{url}/download_file/nothing.here", timeout=10).status_code == 404
+
+
+def test_a_glossary_is_enforced_and_its_missing_terms_flagged(url: str) -> None:
+    sender = requests.Session()  # keeps the cookie that owns its glossary, as a browser does
+    glossary = sender.post(
+        f"{url}/api/v1/glossaries", json={"name": "Desk", "entries": ENTRIES}, timeout=10
+    ).json()
+    one = "De Tweede Kamer sprak dinsdag urenlang over de nieuwe plannen voor de dijken."
+    asked = {"source": "nl", "target": "en", "glossary_id": glossary["id"]}
+    answer = sender.post(f"{url}/translate", json={"q": one, **asked}, timeout=60).json()
+    assert HOUSE in [flag["message"] for flag in answer["vertaalChecks"]]
+    batch = sender.post(f"{url}/translate", json={"q": [one, one], **asked}, timeout=60).json()
+    assert [HOUSE in [f["message"] for f in flags] for flags in batch["vertaalChecks"]] == [
+        True, True,
+    ]  # fmt: skip
+    stranger = requests.post(f"{url}/translate", json={"q": one, **asked}, timeout=10)
+    assert stranger.status_code == 404 and "no glossary" in stranger.json()["error"]
+
+    files = {"file": ("kamer.txt", ARTICLE.encode())}
+    made = sender.post(f"{url}/translate_file", data=asked, files=files, timeout=60).json()
+    job_id = made["translatedFileUrl"].rsplit("/", 1)[1].split(".")[0]
+    job = sender.get(f"{url}/api/v1/jobs/{job_id}", timeout=10).json()
+    checks = job["result"]["checks"]["paragraphs"]
+    assert HOUSE in [f["message"] for paragraph in checks for s in paragraph for f in s]
 
 
 def test_keys_guard_the_protocol_and_count_what_it_translates(
