@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import g, request
+from flask import g, request, session
 
 from service.context import services
 from workers.operations.keys import ApiKey, KeyStore
@@ -42,15 +42,51 @@ def presented_key() -> str | None:
     return field if isinstance(field, str) and field else None
 
 
+# The key a browser signed in with on the web pages (its id, in the signed session cookie).
+SESSION_KEY = "key_id"
+# Where a signed-in session stands for its key: the web pages alone. Never the API or the
+# protocols, whose form posts a cookie must not authenticate (cross-site requests carry it).
+SESSION_BLUEPRINTS = ("web",)
+
+
 def current_key() -> ApiKey | None:
-    """The request's valid, unrevoked key, if it presents one (looked up once per request)."""
+    """The request's valid, unrevoked key, if it presents one (looked up once per request);
+    on the web pages, also the key its browser signed in with."""
     if "api_key" not in g:
         key = presented_key()
-        record = KeyStore(services().queue).find(key) if key else None
+        store = KeyStore(services().queue)
+        record = store.find(key) if key else None
+        if key is None and request.blueprint in SESSION_BLUEPRINTS:
+            signed_in = session.get(SESSION_KEY)
+            record = store.get(signed_in) if isinstance(signed_in, str) else None
         g.api_key = record if record is not None and not record.revoked else None
         g.api_key_refused = key is not None and g.api_key is None
     found: ApiKey | None = g.api_key
     return found
+
+
+def signed_in() -> ApiKey | None:
+    """The valid, unrevoked key the browser's session signed in with, read without touching
+    the request's body (which may be what is wrong: too large)."""
+    key_id = session.get(SESSION_KEY)
+    record = KeyStore(services().queue).get(key_id) if isinstance(key_id, str) else None
+    return record if record is not None and not record.revoked else None
+
+
+def sign_in(key: str) -> ApiKey | None:
+    """Keep the key's id in the browser's session (the web pages then act as the key), if it
+    is a valid one; None if not."""
+    record = KeyStore(services().queue).find(key.strip()) if key.strip() else None
+    if record is None or record.revoked:
+        return None
+    session[SESSION_KEY] = record.id
+    g.api_key, g.api_key_refused = record, False
+    return record
+
+
+def sign_out() -> None:
+    session.pop(SESSION_KEY, None)
+    g.pop("api_key", None)
 
 
 def authenticate() -> ApiKey | None:

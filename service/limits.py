@@ -28,6 +28,7 @@ SUBMITTING = (
     "api.glossaries.create_glossary",
     "api.glossaries.delete_glossary",
     "web.submit_form",
+    "web.sign_in_form",
     "web.cancel",
     "libretranslate.translate",
     "libretranslate.detect_language",

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 
 from flask import request, session
 
-from service.auth import current_key
+from service.auth import SESSION_KEY, current_key
 
 log = logging.getLogger(__name__)
 
@@ -65,8 +65,11 @@ def new_owner() -> NewOwner:
 
 
 def session_owner() -> str | None:
-    """The anonymous owner the request's session holds, if any (a browser's own), read
-    without touching the request's body."""
+    """The owner the request's session stands for (a browser's own: the key it signed in
+    with, or its anonymous token), read without touching the request's body."""
+    signed_in = session.get(SESSION_KEY)
+    if isinstance(signed_in, str) and signed_in:
+        return key_owner(signed_in)
     token = _session_token()
     return anonymous_owner(token) if token else None
 

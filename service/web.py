@@ -27,7 +27,7 @@ from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
 from service import glossary_pages
 from service.api import job_answer
-from service.auth import current_key
+from service.auth import current_key, sign_in, sign_out, signed_in
 from service.context import services
 from service.downloads import attachment
 from service.errors import ServiceUnavailable, error_response
@@ -110,10 +110,13 @@ def _render_form(state: FormState, status: int = 200) -> ResponseReturnValue:
     state.limit = services().settings.max_article_chars
     state.upload_limit = services().settings.max_upload_bytes
     try:
-        glossaries = glossary_pages.usable_glossaries()
+        glossaries, key = glossary_pages.usable_glossaries(), signed_in()
     except RedisUnavailable:  # the form still shows, with the user's text (UNAVAILABLE)
-        glossaries = []
-    page = render_template("index.html", form=state, formats=FORMATS, glossaries=glossaries)
+        glossaries, key = [], None
+    page = render_template(
+        "index.html", form=state, formats=FORMATS, glossaries=glossaries,
+        needs_key=services().settings.require_api_key, signed_in=key,
+    )  # fmt: skip
     return page, status
 
 
@@ -194,10 +197,28 @@ def too_large_form(error: RequestEntityTooLarge) -> ResponseReturnValue:
     return _render_form(FormState(error=message), 413)
 
 
+@bp.post("/sign-in")
+def sign_in_form() -> ResponseReturnValue:
+    """Where API keys are required, a browser signs in with one: its session then acts as
+    the key (its jobs, quota and glossaries), on these pages only."""
+    if sign_in(request.form.get("api_key", "")) is None:
+        return _render_form(FormState(error="That API key is not valid, or it was revoked."), 401)
+    return redirect(url_for("web.index"), 303)
+
+
+@bp.post("/sign-out")
+def sign_out_form() -> ResponseReturnValue:
+    sign_out()
+    return redirect(url_for("web.index"), 303)
+
+
 @bp.post("/")
 def submit_form() -> ResponseReturnValue:
     state = _state_from_request()
     try:
+        if services().settings.require_api_key and current_key() is None:
+            state.error = "This service needs an API key: sign in with yours first (above)."
+            return _render_form(state, 401)
         article = parse_form(request)
         job = submit(services(), article, owner=new_owner().owner, key=current_key()).job
     except VertaalError as error:

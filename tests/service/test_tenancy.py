@@ -184,3 +184,36 @@ def test_parallel_submissions_never_overshoot_a_quota(redis_db: str) -> None:
     )
     assert big.status_code == 403 and big.get_json()["error"]["code"] == "quota_exceeded"
     assert KeyStore(redis_client(redis_db)).usage(fresh_id) == 0, "refused before any work"
+
+
+def test_where_keys_are_required_the_web_form_signs_in_with_one(redis_db: str) -> None:
+    """The web pages are no way around keys and quotas: a browser signs in with a key (its
+    session then holds the key's id), and its jobs are the key's, as through the API."""
+    from tests.service.test_web import csrf_token, post_form
+
+    app = create_app({"redis_url": redis_db, "require_api_key": True})
+    key_id, key = create_key(redis_db, "--chars-per-month", "100000")
+    browser, stranger = app.test_client(), app.test_client()
+    page = browser.get("/").get_data(as_text=True)
+    assert 'data-testid="sign-in"' in page
+    refused = post_form(browser, text=unique_article(2, seed=540))
+    assert refused.status_code == 401 and "sign in" in refused.get_data(as_text=True)
+    wrong = browser.post("/sign-in", data={"csrf_token": csrf_token(browser), "api_key": "vk_x"})
+    assert wrong.status_code == 401
+    assert browser.post(
+        "/sign-in", data={"csrf_token": csrf_token(browser), "api_key": key}
+    ).status_code == 303  # fmt: skip
+    assert 'data-testid="signed-in"' in browser.get("/").get_data(as_text=True)
+    sent = post_form(browser, text=unique_article(2, seed=541))
+    assert sent.status_code == 303
+    job_id = sent.headers["Location"].rsplit("/", 1)[1]
+    assert browser.get(f"/jobs/{job_id}").status_code == 200
+    assert stranger.get(f"/jobs/{job_id}").status_code == 404
+    assert app.test_client().get(f"/api/v1/jobs/{job_id}", headers=bearer(key)).status_code == 200
+    assert KeyStore(redis_client(redis_db)).usage(key_id) > 0, "held against the key's quota"
+    cookie_only = browser.get(f"/api/v1/jobs/{job_id}")
+    assert cookie_only.status_code == 401, "the session signs in the pages, never the API"
+    KeyStore(redis_client(redis_db)).revoke(key_id)
+    assert browser.get(f"/jobs/{job_id}").status_code == 404, "a revoked key signs nobody in"
+    browser.post("/sign-out", data={"csrf_token": csrf_token(browser)})
+    assert 'data-testid="sign-in"' in browser.get("/").get_data(as_text=True)
