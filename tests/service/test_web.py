@@ -84,7 +84,9 @@ def test_unticked_summary_box_means_no_summary(app: Flask) -> None:
         assert job is not None and job.options.summary is expected
 
 
-def test_form_submission_redirects_to_the_job_page(client: FlaskClient) -> None:
+def test_form_submission_redirects_to_the_job_page(redis_db: str) -> None:
+    # A database no worker listens to: the job stays queued while the page is read.
+    client = create_app({"redis_url": redis_db}).test_client()
     response = post_form(client, text=unique_article(3, seed=40), summary="true")
     assert response.status_code == 303
     job_page = response.headers["Location"]
