@@ -95,7 +95,7 @@ def test_time_limits_fail_the_job_as_a_timeout(
     at its next step; one stuck in a batch longer than the hard limit, blocking the soft
     limit's signal, is killed at the hard limit, and the worker goes on with a new process."""
     limits = {"soft_time_limit": 3, "hard_time_limit": 6, "visibility_timeout": 60}
-    if stubborn:  # room for a loaded machine to load the model before the soft limit fires
+    if stubborn:  # the hard limit well past the soft one, so the two cannot be confused
         limits = {**limits, "hard_time_limit": 8}
     env = {
         **service_env(tiny_models, redis_db, engine="slow", batch_size=1, **limits),
