@@ -45,6 +45,7 @@ from workers.jobs.record import JobRecord, JobStatus
 from workers.jobs.store import FileOut, JobStore, job_store
 from workers.jobs.sweeper import worker_lost_message
 from workers.operations import heartbeats
+from workers.operations.timeline import Timeline
 from workers.pipeline.article import Result, SourceFile
 from workers.settings import Settings
 from workers.translating import (
@@ -153,7 +154,7 @@ class Taken:
 def run_job(
     job_id: str, delivery: str, settings: Settings, *, worker: str, app: Celery | None = None
 ) -> None:
-    began = time.monotonic()
+    timeline = Timeline()
     store = job_store(settings)
     leases = Leases(store)
     started = leases.start(job_id, delivery, worker, lease=settings.lease_seconds, cap=MAX_ATTEMPTS)
@@ -164,7 +165,7 @@ def run_job(
     if started.outcome != "running":
         log.info("skipping a message for job %s: it is %s", job_id, started.outcome)
         return  # expired, over, cancelled while queued, or another delivery is current
-    own = _taken(store, job_id, delivery, started.attempt, began)
+    own = _taken(store, job_id, delivery, started.attempt, timeline.started)
     if own is None:
         return
     batch = [own]
@@ -176,7 +177,11 @@ def run_job(
         and len(own.source.data) <= BATCH_MAX_BYTES
     ):
         batch += _company(leases, own, settings, worker)
-    _run(leases, batch, settings, app or create_celery(settings))
+    timeline.articles = len(batch)
+    try:
+        _run(leases, batch, settings, app or create_celery(settings), timeline)
+    finally:
+        timeline.record(store.redis, worker)
 
 
 def _taken(
@@ -223,7 +228,9 @@ def _company(leases: Leases, own: Taken, settings: Settings, worker: str) -> lis
     return [t for t in taken if t is not None]
 
 
-def _run(leases: Leases, batch: list[Taken], settings: Settings, app: Celery) -> None:
+def _run(
+    leases: Leases, batch: list[Taken], settings: Settings, app: Celery, timeline: Timeline
+) -> None:
     """Run the jobs under their leases, then end each on its own."""
     with ExitStack() as stack:
         held = [
@@ -238,19 +245,21 @@ def _run(leases: Leases, batch: list[Taken], settings: Settings, app: Celery) ->
             ArticleWork(t.source, t.job.options, lease)
             for t, lease in zip(batch, held, strict=True)
         ]
+        timeline.add("claim", time.monotonic() - timeline.started)
         try:
             if len(batch) == 1:
-                made: list[Made | Exception] = [_alone(work[0], settings)]
+                made: list[Made | Exception] = [_alone(work[0], settings, timeline)]
             else:
-                made = translate_jobs(work, settings)
+                made = translate_jobs(work, settings, timeline)
         except SoftTimeLimitExceeded:
             _out_of_time(leases, batch, held, settings, app)
             return
         except Exception as error:  # it hit the whole batch (its models did not load...)
             log.error("a batch of %d job(s) failed as a whole", len(batch), exc_info=error)
             made = [error] * len(batch)
-    for taken, lease, outcome in zip(batch, held, made, strict=True):
-        _conclude(leases, taken, lease, outcome, settings, app)
+    with timeline.stage("write"):
+        for taken, lease, outcome in zip(batch, held, made, strict=True):
+            _conclude(leases, taken, lease, outcome, settings, app)
 
 
 def _out_of_time(
@@ -266,9 +275,9 @@ def _out_of_time(
             _hand_back(leases, taken.job_id, taken.delivery, settings, app)
 
 
-def _alone(work: ArticleWork, settings: Settings) -> Made | Exception:
+def _alone(work: ArticleWork, settings: Settings, timeline: Timeline) -> Made | Exception:
     try:
-        return translate_job(work.source, work.options, settings, work.on_progress)
+        return translate_job(work.source, work.options, settings, work.on_progress, timeline)
     except INTERRUPTIONS:
         raise
     except (CancelledError, VertaalError) as error:

@@ -21,6 +21,7 @@ from workers.errors import INTERRUPTIONS
 from workers.glossaries import GlossaryNotFoundError, GlossaryStore
 from workers.jobs.record import JobOptions
 from workers.operations.metrics import MetricsRecorder
+from workers.operations.timeline import Timeline
 from workers.pipeline.article import Models, Result, SourceFile
 from workers.pipeline.documents import TranslatedFile, file_result, translate_file
 from workers.pipeline.markup import translate_html
@@ -76,25 +77,35 @@ class ArticleWork:
 
 
 def translate_job(
-    source: SourceFile, options: JobOptions, settings: Settings, on_progress: ProgressCallback
-) -> Made:
+    source: SourceFile, options: JobOptions, settings: Settings, on_progress: ProgressCallback,
+    timeline: Timeline | None = None,
+) -> Made:  # fmt: skip
+    timeline = timeline or Timeline()
     if options.kind == "document":
         metrics = MetricsRecorder(redis_client(settings.redis_url))
-        engines = engines_for(settings, summary=options.summary, metrics=metrics)
+        with timeline.stage("load"):
+            engines = engines_for(settings, summary=options.summary, metrics=metrics)
         run = replace(run_options(settings, options.glossary), summary=options.summary)
-        return _document(source, run, engines, sentence_cache(settings, metrics), on_progress)
-    made = translate_jobs([ArticleWork(source, options, on_progress)], settings)[0]
+        cache = sentence_cache(settings, metrics)
+        return _document(source, run, engines, cache, on_progress, timeline)
+    made = translate_jobs([ArticleWork(source, options, on_progress)], settings, timeline)[0]
     if isinstance(made, Exception):
         raise made
     return made
 
 
-def translate_jobs(work: Sequence[ArticleWork], settings: Settings) -> list[Made | Exception]:
+def translate_jobs(
+    work: Sequence[ArticleWork], settings: Settings, timeline: Timeline | None = None
+) -> list[Made | Exception]:
     """Article jobs taken together: each translated on its own (with its own sentence cache,
     flushed only if it ends well), their summaries made together. An article that fails or
-    is cancelled gets its exception in its place; the others go on."""
+    is cancelled gets its exception in its place; the others go on. Where the time went is
+    added to `timeline`."""
+    timeline = timeline or Timeline()
     metrics = MetricsRecorder(redis_client(settings.redis_url))
-    engines = engines_for(settings, summary=any(w.options.summary for w in work), metrics=metrics)
+    with timeline.stage("load"):
+        wanted = any(w.options.summary for w in work)
+        engines = engines_for(settings, summary=wanted, metrics=metrics)
     caches = [sentence_cache(settings, metrics) for _ in work]
     outcomes: dict[int, Made | Exception] = {}
     drafts: dict[int, Draft] = {}
@@ -105,20 +116,28 @@ def translate_jobs(work: Sequence[ArticleWork], settings: Settings) -> list[Made
                 run_options(settings, item.options.glossary), summary=item.options.summary,
                 check_language=item.options.check_language,
             )  # fmt: skip
-            drafts[i] = draft_article(read_source(item.source), engines, runs[i],
+            with timeline.stage("read"):
+                document = read_source(item.source)
+            drafts[i] = draft_article(document, engines, runs[i],
                                       cache=caches[i], on_progress=item.on_progress)  # fmt: skip
         except INTERRUPTIONS:
             raise
         except Exception as error:
             outcomes[i] = error
-    finished = finish_articles(list(drafts.values()), engines)
+    for draft in drafts.values():
+        timings = draft.result.timings
+        timeline.add("read", timings["clean"] + timings["split"])
+        timeline.add("translate", timings["translate"])
+    with timeline.stage("summarize"):
+        finished = finish_articles(list(drafts.values()), engines)
     for i, result in zip(drafts, finished, strict=True):
         if isinstance(result, Exception):
             outcomes[i] = result
             continue
         if work[i].options.markup:
             try:
-                result = with_markup(result, work[i].source, engines, runs[i], caches[i])
+                with timeline.stage("translate"):
+                    result = with_markup(result, work[i].source, engines, runs[i], caches[i])
             except INTERRUPTIONS:
                 raise
             except Exception as error:
@@ -177,17 +196,20 @@ def _document(
     engines: Engines,
     sentences: SentenceCache,
     on_progress: ProgressCallback,
+    timeline: Timeline,
 ) -> Made:
     started = time.perf_counter()
     translate = _sentence_translator(engines, run, sentences, on_progress)
-    translated = translate_file(source, translate)
+    with timeline.stage("translate"):  # the file's reading and writing included
+        translated = translate_file(source, translate)
     models = Models(translation=engines.translator.model_ref, summary=None)
     result = file_result(translate, models, {"translate": time.perf_counter() - started})
     if run.summary and engines.summarizer is not None:
         english = [t for _, t in translate.pairs]
-        summary = summarize_sentences(
-            english, engines.summarizer, on_step=lambda d, t: on_progress(d, t, "summarize")
-        )
+        with timeline.stage("summarize"):
+            summary = summarize_sentences(
+                english, engines.summarizer, on_step=lambda d, t: on_progress(d, t, "summarize")
+            )
         result = replace(
             result, summary=summary, models=replace(models, summary=engines.summarizer.model_ref)
         )

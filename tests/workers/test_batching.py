@@ -21,6 +21,7 @@ from workers.jobs.record import JobOptions
 from workers.jobs.store import JobStore, job_store
 from workers.jobs.sweeper import Sweeper
 from workers.operations import heartbeats
+from workers.operations.timeline import STAGES, read_timeline
 from workers.pipeline.article import SourceFile
 from workers.settings import Settings
 
@@ -63,6 +64,34 @@ def test_queued_articles_run_together_and_each_gets_its_own_result(
     for job_id in ids[1:]:
         workers.tasks.run_job(job_id, messages[job_id], settings, worker="late")
     assert all(record(settings, job_id)["worker"] == "test" for job_id in ids)
+
+
+def test_each_batch_records_where_its_time_went(setup: tuple[Flask, Settings]) -> None:
+    """One timeline entry per batch: its articles, and seconds per stage that add up to the
+    batch's wall time (other: what no stage covers); the next batch of the same process
+    counts the time between them as idle."""
+    app, settings = setup
+    client = redis.Redis.from_url(settings.redis_url)
+    since = time.time()
+    ids = [submit(app, 330 + n) for n in range(3)]
+    started = time.monotonic()
+    run_queued_job(ids[0], settings)
+    wall = time.monotonic() - started
+    time.sleep(0.3)
+    late = submit(app, 334, summary=False)
+    run_queued_job(late, settings)
+
+    first, second = read_timeline(client, since)
+    assert (first["articles"], second["articles"]) == (3, 1)
+    assert first["worker"] == second["worker"] == "test"
+    assert set(STAGES) <= set(first)
+    for stage in ("claim", "read", "translate", "summarize", "write"):
+        assert float(first[stage]) > 0, stage
+    assert float(second["summarize"]) < 0.05  # none wanted
+    busy = sum(float(first[s]) for s in STAGES if s != "idle")
+    assert busy <= wall and busy > 0.9 * wall, (busy, wall)
+    assert float(second["idle"]) >= 0.3
+    assert read_timeline(client, time.time() + 1) == []
 
 
 def test_results_in_a_batch_equal_results_alone(
@@ -156,7 +185,11 @@ def test_claimed_jobs_of_a_worker_that_died_are_queued_again(
     assert sorted(c.job_id for c in claimed) == sorted(ids)
     assert all(record(settings, j)["status"] == "running" for j in ids)
     time.sleep(0.3)  # the lease lapses: nobody renews it
-    sweeper = Sweeper(store, create_celery(settings), check_after=60, every=1, name="test")
+    # check_after below the Redis's uptime: no grace after a (re)start, which a Redis started
+    # for this session would still be in with a longer one
+    while int(store.redis.info("server")["uptime_in_seconds"]) < 1:
+        time.sleep(0.1)
+    sweeper = Sweeper(store, create_celery(settings), check_after=0.5, every=1, name="test")
     assert sweeper.sweep() == 3
     for job_id in ids:
         assert record(settings, job_id)["status"] == "queued"
