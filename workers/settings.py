@@ -49,6 +49,11 @@ class Settings(BaseSettings):
         8, ge=1, le=64,
         description="Queued articles a worker takes together, summaries batched; 1: one by one.",
     )  # fmt: skip
+    worker_memory_mb: int = Field(
+        1536, ge=256, le=1_048_576,
+        description="Memory (MB) each worker process may use: its summary batches are sized "
+        "to keep its peak under it, from the cost per input token and beam it measures.",
+    )  # fmt: skip
     batch_wait: float = Field(
         0.2, ge=0, le=5,
         description="Seconds a worker with fewer articles than batch_articles waits for more.",

@@ -208,7 +208,10 @@ def _document(
         english = [t for _, t in translate.pairs]
         with timeline.stage("summarize"):
             summary = summarize_sentences(
-                english, engines.summarizer, on_step=lambda d, t: on_progress(d, t, "summarize")
+                english,
+                engines.summarizer,
+                on_step=lambda d, t: on_progress(d, t, "summarize"),
+                memory=engines.memory,
             )
         result = replace(
             result, summary=summary, models=replace(models, summary=engines.summarizer.model_ref)
@@ -244,7 +247,8 @@ def translate_texts(
         checks.append([{"code": flag.code.value, "message": flag.message} for flag in flags])
     made_summary = None
     if summary and engines.summarizer is not None and translate.pairs:
-        made_summary = summarize_sentences([t for _, t in translate.pairs], engines.summarizer)
+        english = [t for _, t in translate.pairs]
+        made_summary = summarize_sentences(english, engines.summarizer, memory=engines.memory)
     if engines.as_signed:
         sentences.flush()
     return TextsResult(out, made_summary, checks)

@@ -6,6 +6,7 @@ import functools
 import logging
 from pathlib import Path
 
+from workers.engines.memory import MemoryBudget
 from workers.engines.protocols import Engines, Summarizer, Translator
 from workers.engines.registry import FALLBACK, backend
 from workers.engines.runtime import Runtime, runtime
@@ -90,4 +91,11 @@ def load_engines(settings: Settings, *, summary: bool | None = None) -> Engines:
         translator=_translator(settings.translation_model, settings.num_beams, chosen, root),
         summarizer=summarizer,
         signed_backend=chosen.engine,
+        memory=memory_budget(settings.worker_memory_mb),
     )
+
+
+@functools.cache
+def memory_budget(megabytes: int) -> MemoryBudget:
+    """This process's budget: one, so what its batches teach it is kept."""
+    return MemoryBudget(megabytes)

@@ -9,6 +9,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
+from workers.engines.memory import MemoryBudget
+
 
 class Translator(Protocol):
     """Translates batches of sentences; knows its input limit and how to count tokens."""
@@ -45,6 +47,8 @@ class Engines:
     summarizer: Summarizer | None
     # The backend the output signature names (what cache keys promise); None: unchecked.
     signed_backend: str | None = None
+    # This process's memory budget, which sizes summary batches; None: a fixed size.
+    memory: MemoryBudget | None = None
 
     @property
     def as_signed(self) -> bool:

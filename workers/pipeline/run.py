@@ -150,6 +150,7 @@ def finish_articles(drafts: Sequence[Draft], engines: Engines) -> list[Result | 
             [d.english for d in wanted],
             summarizer,
             [_summary_steps(d.on_progress) for d in wanted],
+            engines.memory,
         )
     seconds = round(time.perf_counter() - started, 3)
     made = dict(zip(map(id, wanted), summaries, strict=True))

@@ -10,18 +10,18 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Generator, Sequence
 
+from workers.engines.memory import MemoryBudget
 from workers.engines.protocols import Summarizer
 from workers.errors import INTERRUPTIONS
 from workers.pipeline.splitting import fit_sentences
 
 log = logging.getLogger(__name__)
 
-# Texts summarized per model call, and their input tokens together. Measured on
-# distilbart-cnn-12-6 (CTranslate2 int8, 2 threads, chunks of 600-960 tokens): 2.62 s per text
-# alone, 1.86 in fours, 1.81 in eights. But memory grows with batch x beams x input length (the
-# decoder's cross-attention keeps the input for every hypothesis): a live worker peaked at
-# 1,385 MB summarizing fours of long chunks, 1,119 MB in twos. So a batch holds as many texts
-# as fit 2,048 input tokens (two long chunks, or many short ones), up to 8.
+# Texts summarized per model call at most, and their input tokens together when no memory
+# budget is given. Measured on distilbart-cnn-12-6 (CTranslate2 int8, 2 threads, chunks of
+# 800 tokens): 2.58 s per text alone, 1.84 in twos, 1.78 in fours, 1.68 in eights. Memory
+# grows with batch x beams x input length, so a worker sizes its batches from its budget
+# (workers/engines/memory.py, VERTAAL_WORKER_MEMORY_MB) rather than from a constant.
 SUMMARY_BATCH_SIZE = 8
 SUMMARY_BATCH_TOKENS = 2048
 
@@ -72,11 +72,13 @@ def summarize_many(
     articles: Sequence[Sequence[str]],
     summarizer: Summarizer,
     on_step: Sequence[StepCallback | None] | None = None,
+    memory: MemoryBudget | None = None,
 ) -> list[str | Exception]:
     """One summary for each article's sentences, their model calls shared: at every step of
     the map-reduce, the texts all articles need go to the model together, longest first, in
     batches bounded in texts and input tokens (`_batches`). Each summary is what the article
-    would get alone (the model's own beams and lengths, per text).
+    would get alone (the model's own beams and lengths, per text). With a `memory` budget,
+    each step's batches hold as many input tokens as it has room for.
 
     `on_step[i]` hears article i's (done, total) steps; an exception it raises (a cancel)
     drops that article, whose place in the answer is the exception. An error of the model
@@ -89,7 +91,7 @@ def summarize_many(
     done = dict.fromkeys(pending, 0)
     total = {i: len(texts) + (1 if len(texts) > 1 else 0) for i, texts in pending.items()}
     while pending:
-        answers = _summarize_together(pending, summarizer, callbacks, done, total, outcome)
+        answers = _summarize_together(pending, summarizer, callbacks, done, total, outcome, memory)
         pending = {i: texts for i, texts in pending.items() if i not in outcome}
         following = {}
         for i in pending:
@@ -110,15 +112,25 @@ def _summarize_together(
     done: dict[int, int],
     total: dict[int, int],
     outcome: dict[int, str | Exception],
+    memory: MemoryBudget | None,
 ) -> dict[int, list[str]]:
     """One step for every pending article: their texts' summaries, in each article's order."""
     items = [(i, k, text) for i, texts in pending.items() for k, text in enumerate(texts)]
     found: dict[tuple[int, int], str] = {}
-    for planned in _batches(items, summarizer):
-        batch = [item for item in planned if item[0] not in outcome]
+    cap = SUMMARY_BATCH_TOKENS
+    if memory is not None:
+        cap = memory.batch_tokens(summarizer.num_beams, smallest=summarizer.max_input_tokens)
+    for planned in _batches(items, summarizer, cap):
+        batch = [(i, k, text) for i, k, text, _ in planned if i not in outcome]
         if not batch:
             continue
-        for (i, k, _), summary in zip(batch, _summarized(batch, summarizer, outcome), strict=True):
+        tokens = sum(count for i, _, _, count in planned if i not in outcome)
+
+        def run(batch: list[tuple[int, int, str]] = batch) -> Sequence[str | None]:
+            return _summarized(batch, summarizer, outcome)
+
+        summaries = memory.measured(tokens, summarizer.num_beams, run) if memory else run()
+        for (i, k, _), summary in zip(batch, summaries, strict=True):
             if summary is not None:
                 found[i, k] = summary
         for i in dict.fromkeys(i for i, _, _ in batch):
@@ -138,24 +150,20 @@ def _summarize_together(
 
 
 def _batches(
-    items: list[tuple[int, int, str]], summarizer: Summarizer
-) -> list[list[tuple[int, int, str]]]:
-    """The texts in batches, longest first (little padding), each within
-    SUMMARY_BATCH_TOKENS input tokens and SUMMARY_BATCH_SIZE texts (a longer text alone)."""
+    items: list[tuple[int, int, str]], summarizer: Summarizer, cap: int
+) -> list[list[tuple[int, int, str, int]]]:
+    """The texts (with their token counts) in batches, longest first (little padding), each
+    within `cap` input tokens and SUMMARY_BATCH_SIZE texts (a longer text alone)."""
     counts = summarizer.count_tokens([text for _, _, text in items]) if items else []
     ranked = sorted(zip(counts, items, strict=True), key=lambda pair: pair[0], reverse=True)
-    batches: list[list[tuple[int, int, str]]] = []
+    batches: list[list[tuple[int, int, str, int]]] = []
     size = 0
-    for count, item in ranked:
-        if (
-            batches
-            and len(batches[-1]) < SUMMARY_BATCH_SIZE
-            and size + count <= SUMMARY_BATCH_TOKENS
-        ):
-            batches[-1].append(item)
+    for count, (i, k, text) in ranked:
+        if batches and len(batches[-1]) < SUMMARY_BATCH_SIZE and size + count <= cap:
+            batches[-1].append((i, k, text, count))
             size += count
         else:
-            batches.append([item])
+            batches.append([(i, k, text, count)])
             size = count
     return batches
 
@@ -190,10 +198,13 @@ def _summarized(
 
 
 def summarize_sentences(
-    sentences: Sequence[str], summarizer: Summarizer, on_step: StepCallback | None = None
+    sentences: Sequence[str],
+    summarizer: Summarizer,
+    on_step: StepCallback | None = None,
+    memory: MemoryBudget | None = None,
 ) -> str:
     """One summary of all `sentences`."""
-    answer = summarize_many([sentences], summarizer, [on_step])[0]
+    answer = summarize_many([sentences], summarizer, [on_step], memory)[0]
     if isinstance(answer, Exception):
         raise answer
     return answer
