@@ -16,16 +16,22 @@ On the example articles (cleaned), with random models of the published architect
 overhead_vs_raw compares each article's fastest time on each, so the drift of a shared
 machine between rounds hardly reaches it.
 
-Then, sustained: N articles (default 12, distinct) are queued at once for a live `vertaal
+Then, sustained: N articles (default 48, distinct) are queued at once for a live `vertaal
 worker` (bench/stack.py: a Redis, `vertaal serve` and the worker, on the same models with the
-same forced lengths), timed from the first submit to the last done; once as configured (the
-articles' summaries batched) and once with VERTAAL_BATCH_ARTICLES=1.
+same forced lengths), timed from the first submit to the last done: at the default memory
+budget (VERTAAL_WORKER_MEMORY_MB) with the articles' summaries batched, again at a second
+budget (--budgets), and with 12 of them one by one (VERTAAL_BATCH_ARTICLES=1). For the first
+run it prints the worker's own timeline (workers/operations/timeline.py: where every second
+of every batch went) and the stage floor (bench/floor.py: the same articles in the same
+batches through the same stages, alone in a fresh process with the worker's settings).
 
 Peak resident memory is exact for (c), measured before anything else is loaded, and for the
 live worker's model process; estimated for the others. The last line reads:
     speedup_vs_plain=… overhead_vs_raw=… articles_per_min=… sustained_articles_per_min=…
-    rss_mb=…
-(rss_mb: the live worker's, batches included; (c)'s with --sustained 0).
+    rss_mb=… stage_floor_per_min=…
+(rss_mb: the live worker's at the default budget, batches included; (c)'s with
+--sustained 0). With --sustained-only, (a) to (d) are skipped and the line starts at
+sustained_articles_per_min.
 """
 
 from __future__ import annotations
@@ -44,6 +50,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from bench.floor import Floor, stage_floor
 from bench.forced import SUMMARY_TOKENS, forced
 from bench.models import EXAMPLES, BenchModels, build_models
 
@@ -318,27 +325,36 @@ class Sustained:
     articles: int
     seconds: float
     worker_rss_mb: float
+    budget_mb: int
+    texts: list[str]
+    batches: list[dict[str, Any]]  # the worker's timeline, one entry per batch
 
     @property
     def per_minute(self) -> float:
         return 60 * self.articles / self.seconds
 
 
-def sustained(models: BenchModels, count: int, batch_articles: int) -> Sustained:
+def sustained(models: BenchModels, count: int, batch_articles: int, budget_mb: int) -> Sustained:
     """`count` distinct articles submitted at once to a live `vertaal worker` (one process,
     as deployed by default): articles per minute from the first submit to the last done,
-    and the worker's peak resident memory."""
+    the worker's peak resident memory, and its timeline of the run."""
     import httpx
+    import redis
 
     from bench.models import distinct_articles
     from bench.stack import running_service
+    from workers.operations.timeline import read_timeline
 
     texts = distinct_articles(count + 1)
-    env = {"VERTAAL_BATCH_ARTICLES": str(batch_articles)}
+    env = {
+        "VERTAAL_BATCH_ARTICLES": str(batch_articles),
+        "VERTAAL_WORKER_MEMORY_MB": str(budget_mb),
+    }
     with running_service(models, [("--queues", "vertaal")], env) as service:
         with httpx.Client(base_url=service.url, timeout=60) as client:
             _wait_all(client, [client.post("/api/v1/jobs", json={"text": texts[-1][:300] + "."})
                                .json()["id"]])  # fmt: skip
+            since = time.time()
             started = time.perf_counter()
             ids = [
                 client.post("/api/v1/jobs", json={"text": t}).json()["id"] for t in texts[:count]
@@ -346,8 +362,9 @@ def sustained(models: BenchModels, count: int, batch_articles: int) -> Sustained
             _wait_all(client, ids)
             seconds = time.perf_counter() - started
         rss = _peak_mb(service.workers[0].pid)
-    label = f"sustained, {count} queued, batches of {batch_articles}"
-    return Sustained(label, count, seconds, rss)
+        batches = read_timeline(redis.Redis.from_url(service.redis_url), since)
+    label = f"sustained, {count} queued, batches of {batch_articles}, {budget_mb} MB"
+    return Sustained(label, count, seconds, rss, budget_mb, texts[:count], batches)
 
 
 def _wait_all(client: Any, ids: list[str]) -> None:
@@ -386,9 +403,16 @@ def main(argv: Sequence[str] | None = None) -> None:
         help="extra rounds of (c) and (d) alone, each article timed on both back to back",
     )  # fmt: skip
     parser.add_argument(
-        "--sustained", type=int, default=12, metavar="N",
-        help="articles queued at once for a live worker, batched and one by one (0: skip)",
+        "--sustained", type=int, default=48, metavar="N",
+        help="articles queued at once for a live worker, batched, at each budget (0: skip)",
     )  # fmt: skip
+    parser.add_argument(
+        "--budgets", default=None, metavar="MB,MB",
+        help="worker memory budgets of the batched runs (default: the setting's, and 1024)",
+    )  # fmt: skip
+    parser.add_argument(
+        "--sustained-only", action="store_true", help="skip (a) to (d): the live worker only"
+    )
     args = parser.parse_args(argv)
     from workers.engines.loading import quiet_transformers
 
@@ -398,6 +422,10 @@ def main(argv: Sequence[str] | None = None) -> None:
     # peak memory is measured in this one.
     subprocess.run([sys.executable, "-c", "import bench.run; bench.run.prepare()"], check=True)
     models = build_models()
+    if args.sustained_only:
+        runs, floor = sustained_runs(models, args.sustained, args.budgets)
+        print(sustained_line(runs, floor) + f" rss_mb={runs[0].worker_rss_mb:.0f}")
+        return
     articles = load_articles()
     print(f"{threads()} CPU threads; articles: " + ", ".join(
         f"{a.name} ({len(a.sentences)} sentences)" for a in articles
@@ -469,15 +497,73 @@ def main(argv: Sequence[str] | None = None) -> None:
 
     rss = {name: base + loaded[name] + rise[name] for name in VARIANTS}
     rss["c"] = exact_c
-    runs = []
+    runs: list[Sustained] = []
+    floor = None
     if args.sustained:
-        from workers.settings import Settings
-
-        for batch in (Settings().batch_articles, 1):
-            runs.append(sustained(models, args.sustained, batch))
-            print(f"{runs[-1].label}: {runs[-1].seconds:.1f} s", flush=True)
-    report(times, rss, articles, stages, inside, runs)
+        runs, floor = sustained_runs(models, args.sustained, args.budgets)
+    report(times, rss, articles, stages, inside, runs, floor)
     print(f"benchmark took {time.perf_counter() - started:.0f} s", file=sys.stderr)
+
+
+def sustained_runs(
+    models: BenchModels, count: int, budgets: str | None
+) -> tuple[list[Sustained], Floor]:
+    """The batched runs at each budget, then 12 one by one; the first run's timeline and
+    stage floor printed."""
+    from workers.settings import Settings
+
+    default = Settings()
+    chosen = [int(b) for b in budgets.split(",")] if budgets else [default.worker_memory_mb, 1024]
+    plans = [(count, default.batch_articles, b) for b in chosen]
+    plans.append((min(count, 12), 1, chosen[0]))
+    runs = []
+    for articles, batch, budget in plans:
+        runs.append(sustained(models, articles, batch, budget))
+        print(f"{runs[-1].label}: {runs[-1].seconds:.1f} s", flush=True)
+    first = runs[0]
+    sizes = [int(b["articles"]) for b in first.batches]
+    floor = stage_floor(
+        models, first.texts, sizes, {"VERTAAL_WORKER_MEMORY_MB": str(first.budget_mb)}
+    )
+    print_timeline(first, floor)
+    print()
+    print(f"{'memory budget':<36}{'peak RSS MB':>13}{'articles/min':>14}")
+    for run in runs:
+        print(f"{run.label:<52}{run.worker_rss_mb:>7.0f} of {run.budget_mb}"
+              f"{run.per_minute:>10.1f}")  # fmt: skip
+    return runs, floor
+
+
+def print_timeline(run: Sustained, floor: Floor) -> None:
+    """Where the live worker's seconds went, batch by batch summed, against the stage
+    floor of the same batches."""
+    from workers.operations.timeline import STAGES
+
+    totals = {stage: sum(float(b[stage]) for b in run.batches) for stage in STAGES}
+    explained = sum(totals.values())
+    sizes = ",".join(str(b["articles"]) for b in run.batches)
+    print()
+    print(f"timeline of {run.label}: {len(run.batches)} batches ({sizes})")
+    print(f"{'stage':<12}{'seconds':>9}{'share':>8}{'s/article':>11}")
+    for stage, seconds in totals.items():
+        print(f"{stage:<12}{seconds:>9.1f}{seconds / run.seconds:>8.1%}"
+              f"{seconds / run.articles:>11.2f}")  # fmt: skip
+    outside = run.seconds - explained
+    print(f"{'outside':<12}{outside:>9.1f}{outside / run.seconds:>8.1%}"
+          "   (before the first batch: the submits)")  # fmt: skip
+    print(f"{'wall':<12}{run.seconds:>9.1f}")
+    print(
+        f"stage floor: the same {floor.articles} articles in the same batches, alone in a fresh "
+        f"process: {floor.seconds:.1f} s, {floor.per_minute:.1f} articles/min, peak "
+        f"{floor.peak_mb:.0f} MB; the live worker reached {run.per_minute / floor.per_minute:.0%}"
+    )
+
+
+def sustained_line(runs: Sequence[Sustained], floor: Floor) -> str:
+    return (
+        f"sustained_articles_per_min={runs[0].per_minute:.1f} "
+        f"stage_floor_per_min={floor.per_minute:.1f}"
+    )
 
 
 def report(
@@ -487,6 +573,7 @@ def report(
     stages: dict[str, list[float]],
     inside: list[float],
     runs: Sequence[Sustained] = (),
+    floor: Floor | None = None,
 ) -> None:
     per_article = {name: statistics.mean(values) for name, values in times.items()}
     print()
@@ -539,7 +626,10 @@ def report(
     )
     if runs:
         line += f"sustained_articles_per_min={runs[0].per_minute:.1f} "
-    print(line + f"rss_mb={worker_rss:.0f}")
+    line += f"rss_mb={worker_rss:.0f}"
+    if floor is not None:
+        line += f" stage_floor_per_min={floor.per_minute:.1f}"
+    print(line)
 
 
 def _overhead(times: dict[str, list[float]], articles: int) -> float:

@@ -25,17 +25,25 @@ def bench_cache(tiny_env: TinyModels, monkeypatch: pytest.MonkeyPatch, tmp_path:
 def test_benchmark_runs_every_variant_and_prints_the_summary_line(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    run.main(["--rounds", "1", "--sustained", "2"])
+    run.main(["--rounds", "1", "--sustained", "2", "--budgets", "1536"])
     lines = capsys.readouterr().out.strip().splitlines()
     for label in run.LABELS.values():
         assert any(line.startswith(label) for line in lines), label
     assert any(line.startswith("(c) spent") for line in lines)
     assert sum(line.startswith("pair ") for line in lines) == 2
     assert any(line.startswith("overhead_vs_raw ") and "3 timings each" in line for line in lines)
-    assert sum(line.startswith("sustained, 2 queued") for line in lines) == 4, "timed, then shown"
+    # timed, in the memory table, then in the variants' table
+    assert sum(line.startswith("sustained, 2 queued") for line in lines) == 6
+    timeline = lines.index(next(line for line in lines if line.startswith("timeline of")))
+    stages = [line.split()[0] for line in lines[timeline + 2 : timeline + 12]]
+    assert stages == ["idle", "claim", "load", "read", "translate", "summarize", "write",
+                      "other", "outside", "wall"]  # fmt: skip
+    explained = sum(float(line.split()[1]) for line in lines[timeline + 2 : timeline + 11])
+    assert explained == pytest.approx(float(lines[timeline + 11].split()[1]), abs=0.3)
+    assert any(line.startswith("stage floor: the same 2 articles") for line in lines)
     assert re.fullmatch(
         r"speedup_vs_plain=\d+\.\d overhead_vs_raw=\d+\.\d\d articles_per_min=\d+\.\d "
-        r"sustained_articles_per_min=\d+\.\d rss_mb=\d+",
+        r"sustained_articles_per_min=\d+\.\d rss_mb=\d+ stage_floor_per_min=\d+\.\d",
         lines[-1],
     )
 
@@ -45,7 +53,8 @@ def test_summary_batch_benchmark_times_each_batch_size(capsys: pytest.CaptureFix
     summary_batches.main(["--texts", "3", "--tokens", "60", "--sizes", "1,2"])
     lines = capsys.readouterr().out.strip().splitlines()
     assert [line.split(":")[0] for line in lines[-2:]] == ["batches of 1", "batches of 2"]
-    assert lines[-2].endswith("1.00x")
+    assert "1.00x" in lines[-2]
+    assert all("KB per input token and beam" in line for line in lines[-2:])
 
 
 def test_raw_replay_makes_the_same_calls_as_the_pipeline(tiny_env: TinyModels) -> None:

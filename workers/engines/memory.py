@@ -25,9 +25,9 @@ MB = 1024 * 1024
 
 # Peak memory a summary batch adds per input token and beam, before any batch of this
 # process is measured: distilbart-cnn-12-6 on CTranslate2 int8, 2 threads, 4 beams, batches
-# of 1 to 8 texts of 800 tokens (`python -m bench.summary_batches`, 2026-12-05): at most
-# 36 KB; rounded up.
-DEFAULT_BYTES_PER_TOKEN_BEAM = 40_000
+# of 1, 2, 4 and 8 texts of 800 tokens (`python -m bench.summary_batches`, 2026-12-05): 21.6,
+# 25.0, 20.6 and 23.9 KB; rounded up from the highest.
+DEFAULT_BYTES_PER_TOKEN_BEAM = 26_000
 
 # Batches smaller than this (input tokens x beams) say too little about the cost per token
 # to be learnt from: fixed costs dominate them.
@@ -51,7 +51,7 @@ def resident_bytes(field: str = "VmRSS") -> int:
     return int(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss) * 1024
 
 
-def _reset_peak() -> bool:
+def reset_peak() -> bool:
     """Start VmHWM afresh at the current resident memory (Linux 4.0+); False if it cannot."""
     try:
         _CLEAR_REFS.write_text("5")
@@ -92,7 +92,7 @@ class MemoryBudget:
     @contextmanager
     def _measuring(self, units: int) -> Iterator[None]:
         before = resident_bytes()
-        reset = _reset_peak()
+        reset = reset_peak()
         yield
         if not reset:
             return

@@ -39,7 +39,7 @@ def test_a_budget_with_no_room_allows_one_full_text_and_says_so(
 def test_a_batch_that_costs_more_than_the_estimate_raises_it_for_good() -> None:
     budget = MemoryBudget(8192)
     kept: list[bytes] = []
-    # 1,000 tokens x 2 beams that take 160 MB: 80 KB per token and beam, twice the estimate
+    # 1,000 tokens x 2 beams that take 160 MB: 80 KB per token and beam, thrice the estimate
     budget.measured(1000, 2, lambda: kept.append(b"\x01" * (160 * MB)))
     assert 70_000 < budget.per_token_beam < 100_000
     assert budget.peak >= resident_bytes() - 1 * MB
