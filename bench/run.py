@@ -369,10 +369,16 @@ def sustained(models: BenchModels, count: int, batch_articles: int, budget_mb: i
 
 def _wait_all(client: Any, ids: list[str]) -> None:
     """Until every job is done (polling the light view, as a client should)."""
+    import httpx
+
     deadline = time.monotonic() + 1800
     waiting = list(ids)
     while waiting and time.monotonic() < deadline:
-        job = client.get(f"/api/v1/jobs/{waiting[0]}", params={"view": "status"}).json()
+        try:
+            job = client.get(f"/api/v1/jobs/{waiting[0]}", params={"view": "status"}).json()
+        except httpx.TransportError:  # a web process recycled under a kept-alive connection
+            time.sleep(0.1)
+            continue
         if job["status"] == "done":
             waiting.pop(0)
             continue

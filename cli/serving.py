@@ -33,6 +33,7 @@ def _scratch() -> Path:
 def serve(settings: Settings, *, quiet: bool = False) -> None:
     """Run the web server until it is stopped; a metrics folder it made is removed then."""
     own = METRICS_DIR not in os.environ
+    master = os.getpid()
     if own:
         if "prometheus_client" in sys.modules:
             log.warning("prometheus_client was imported first: /metrics will lack HTTP figures")
@@ -42,5 +43,8 @@ def serve(settings: Settings, *, quiet: bool = False) -> None:
 
         run_server(settings, quiet=quiet)
     finally:
-        if own:
+        # Only the process that made it: a web process gunicorn forked from here and then
+        # recycles (max_requests) or stops unwinds through this same frame, while its
+        # siblings and its replacement still write their figures there.
+        if own and os.getpid() == master:
             shutil.rmtree(os.environ.pop(METRICS_DIR), ignore_errors=True)

@@ -2,11 +2,13 @@
 
 import os
 import re
+import signal
 import socket
 import subprocess
 import sys
 import tempfile
 import threading
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -159,3 +161,27 @@ def test_metrics_sum_the_http_figures_of_every_web_process_and_leave_no_folder(
     assert (folder / f"vertaal-metrics-{server.process.pid}").is_dir()
     server.stop()
     assert not (folder / f"vertaal-metrics-{server.process.pid}").exists(), "removed at exit"
+
+
+def test_a_recycled_web_process_leaves_the_server_serving(server: Server) -> None:
+    """A web process that stops (recycled after max_requests, or killed politely) is
+    replaced, and its replacement finds the metrics folder still there: the process that
+    stopped must not remove what the master made for all of them."""
+    folder = Path("/dev/shm" if Path("/dev/shm").is_dir() else tempfile.gettempdir())
+    metrics = folder / f"vertaal-metrics-{server.process.pid}"
+    children = Path(f"/proc/{server.process.pid}/task/{server.process.pid}/children")
+    first = [int(pid) for pid in children.read_text().split()]
+    assert first, "gunicorn's web processes"
+    for pid in first:  # what gunicorn does at max_requests: the process exits, gracefully
+        os.kill(pid, signal.SIGTERM)
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        now = set(map(int, children.read_text().split()))
+        if now and not now & set(first):
+            break
+        time.sleep(0.2)
+    assert server.process.poll() is None, server.log.read_text(errors="replace")[-2000:]
+    assert metrics.is_dir()
+    for _ in range(4):
+        assert httpx.get(f"{server.base}/api/v1/health", timeout=10).status_code == 200
+    assert httpx.get(f"{server.base}/metrics", timeout=10).status_code == 200
