@@ -121,7 +121,10 @@ def main(argv: Sequence[str] | None = None) -> None:
             from workers.settings import Settings
 
             with environment(env):
-                live = sustained(models, options.articles, Settings().batch_articles)
+                defaults = Settings()
+                live = sustained(
+                    models, options.articles, defaults.batch_articles, defaults.worker_memory_mb
+                )
             print(f"{live.label}: {live.per_minute:.1f} articles/min")
             line += f" sustained_articles_per_min={live.per_minute:.1f}"
             line += f" ratio={rate / live.per_minute:.2f}"

@@ -51,7 +51,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.floor import Floor, stage_floor
-from bench.forced import SUMMARY_TOKENS, forced
+from bench.forced import SUMMARY_TOKENS, forced, names_carried
 from bench.models import EXAMPLES, BenchModels, build_models
 
 BATCH_SIZE = 8  # Vertaal's default
@@ -139,6 +139,8 @@ def forced_engines(
         def output_lengths(self, longest_source: int) -> tuple[int, int]:
             return forced(longest_source), forced(longest_source)
 
+        translate_batch = names_carried(Seq2SeqTranslator.translate_batch)
+
     chosen = Runtime(engine, "cpu", "int8", cores or threads(), required=True)
     root = Settings().converted_root()
     files, generator, used = build_generator(str(models.translation), "translation", chosen, root)
@@ -154,9 +156,11 @@ def forced_engines(
 class VertaalPipeline:
     def __init__(self, models: BenchModels, engine: str, **engine_options: Any) -> None:
         from workers.pipeline.run import RunOptions
+        from workers.settings import Settings
 
         self.engines = forced_engines(models, engine, **engine_options)
-        self.options = RunOptions(batch_size=BATCH_SIZE)
+        # The product's own options: the names list enforced, every sentence checked.
+        self.options = RunOptions.from_settings(Settings(batch_size=BATCH_SIZE))
 
     def __call__(self, article: Article) -> Any:
         from workers.pipeline.run import translate_article

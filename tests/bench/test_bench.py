@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from bench import run, summary_batches
+from bench import folder, run, summary_batches
 from bench.models import BenchModels, cache_root
 from tests.conftest import TinyModels
 
@@ -94,5 +94,16 @@ def test_short_text_benchmark_runs_both_set_ups_and_prints_the_summary_line(
     assert re.fullmatch(
         r"short_p50_ms=\d+ short_p99_ms=\d+ shared_p50_ms=\d+ shared_p99_ms=\d+ "
         r"p50_ratio=\d+\.\d",
+        lines[-1],
+    )
+
+
+def test_folder_benchmark_translates_the_folder_and_compares_with_a_live_worker(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    folder.main(["--tiny", "--articles", "2", "--sustained"])
+    lines = capsys.readouterr().out.strip().splitlines()
+    assert re.fullmatch(
+        r"folder_articles_per_min=\d+\.\d sustained_articles_per_min=\d+\.\d ratio=\d+\.\d\d",
         lines[-1],
     )
