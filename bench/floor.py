@@ -31,6 +31,7 @@ class Floor:
     seconds: float
     articles: int
     peak_mb: float
+    stages: dict[str, float]  # seconds in read, translate and summarize, as the timeline counts
 
     @property
     def per_minute(self) -> float:
@@ -57,7 +58,7 @@ def stage_floor(
     ]  # fmt: skip
     answer = subprocess.run(command, env=environment, check=True, capture_output=True, text=True)
     figures = json.loads(answer.stdout.strip().splitlines()[-1])
-    return Floor(figures["seconds"], figures["articles"], figures["peak_mb"])
+    return Floor(figures["seconds"], figures["articles"], figures["peak_mb"], figures["stages"])
 
 
 def main(argv: Sequence[str] | None = None) -> None:
@@ -84,16 +85,23 @@ def main(argv: Sequence[str] | None = None) -> None:
     sizes = [int(size) for size in options.sizes.split(",")]
     started = time.perf_counter()
     first = 0
+    stages = dict.fromkeys(("read", "translate", "summarize"), 0.0)
     for size in sizes:
         batch = texts[first : first + size]
         first += size
         drafts = [draft_article(read_source(SourceFile.pasted(t)), engines, run) for t in batch]
+        for draft in drafts:
+            stages["read"] += draft.result.timings["clean"] + draft.result.timings["split"]
+            stages["translate"] += draft.result.timings["translate"]
+        summarizing = time.perf_counter()
         for outcome in finish_articles(drafts, engines):
             if isinstance(outcome, Exception):
                 raise outcome
+        stages["summarize"] += time.perf_counter() - summarizing
     seconds = time.perf_counter() - started
     print(json.dumps({
         "seconds": seconds, "articles": first, "peak_mb": resident_bytes("VmHWM") / MB,
+        "stages": stages,
     }))  # fmt: skip
 
 

@@ -371,6 +371,10 @@ def sustained(models: BenchModels, count: int, batch_articles: int, budget_mb: i
     return Sustained(label, count, seconds, rss, budget_mb, texts[:count], batches)
 
 
+# How often the benchmark's client polls a job: the web page's own interval (app.js).
+POLL_SECONDS = 0.6
+
+
 def _wait_all(client: Any, ids: list[str]) -> None:
     """Until every job is done (polling the light view, as a client should)."""
     import httpx
@@ -388,7 +392,7 @@ def _wait_all(client: Any, ids: list[str]) -> None:
             continue
         if job["status"] in ("failed", "cancelled"):
             raise RuntimeError(f"job {job['id']} {job['status']}: {job.get('error')}")
-        time.sleep(0.1)
+        time.sleep(POLL_SECONDS)
     if waiting:
         raise RuntimeError(f"{len(waiting)} jobs not done in time")
 
@@ -554,10 +558,11 @@ def print_timeline(run: Sustained, floor: Floor) -> None:
     sizes = ",".join(str(b["articles"]) for b in run.batches)
     print()
     print(f"timeline of {run.label}: {len(run.batches)} batches ({sizes})")
-    print(f"{'stage':<12}{'seconds':>9}{'share':>8}{'s/article':>11}")
+    print(f"{'stage':<12}{'seconds':>9}{'share':>8}{'s/article':>11}{'floor s':>9}")
     for stage, seconds in totals.items():
+        alone = f"{floor.stages[stage]:>9.1f}" if stage in floor.stages else ""
         print(f"{stage:<12}{seconds:>9.1f}{seconds / run.seconds:>8.1%}"
-              f"{seconds / run.articles:>11.2f}")  # fmt: skip
+              f"{seconds / run.articles:>11.2f}{alone}")  # fmt: skip
     outside = run.seconds - explained
     print(f"{'outside':<12}{outside:>9.1f}{outside / run.seconds:>8.1%}"
           "   (before the first batch: the submits)")  # fmt: skip
