@@ -38,7 +38,8 @@ class Service:
     workers: list[subprocess.Popen[bytes]]
 
 
-def _stopped(process: subprocess.Popen[bytes]) -> None:
+def stopped(process: subprocess.Popen[bytes]) -> None:
+    """Stopped politely, and killed after a minute."""
     if process.poll() is None:
         process.terminate()
         try:
@@ -62,7 +63,7 @@ def running_service(
         folder = Path(stack.enter_context(tempfile.TemporaryDirectory()))
         redis_url = f"redis://127.0.0.1:{free_port()}/0"
         redis = start_redis(redis_url, folder / "redis", queue_options("2gb"))
-        stack.callback(_stopped, redis)
+        stack.callback(stopped, redis)
         port = free_port()
         environment = {
             **os.environ,
@@ -85,7 +86,7 @@ def running_service(
                 env={**environment, **own}, stdout=log, stderr=subprocess.STDOUT,
             )  # fmt: skip
             stack.callback(log.close)
-            stack.callback(_stopped, process)
+            stack.callback(stopped, process)
             return process
 
         start("web", "serve", own={})

@@ -38,7 +38,7 @@ from pathlib import Path
 import httpx
 
 from bench.models import build_tiny_models
-from bench.stack import free_port
+from bench.stack import free_port, stopped
 from cli.stack import queue_options, start_redis
 from workers.settings import Settings
 
@@ -63,7 +63,7 @@ def slow_service(models: Path, threads: int, batch_seconds: float) -> Iterator[s
         folder = Path(stack.enter_context(tempfile.TemporaryDirectory()))
         redis_url = f"redis://127.0.0.1:{free_port()}/0"
         redis = start_redis(redis_url, folder / "redis", queue_options("1gb"))
-        stack.callback(_stopped, redis)
+        stack.callback(stopped, redis)
         port = free_port()
         env = {
             **os.environ, "VERTAAL_REDIS_URL": redis_url, "VERTAAL_PORT": str(port),
@@ -85,7 +85,7 @@ def slow_service(models: Path, threads: int, batch_seconds: float) -> Iterator[s
                 stderr=subprocess.STDOUT,
             )  # fmt: skip
             stack.callback(log.close)
-            stack.callback(_stopped, process)
+            stack.callback(stopped, process)
         base = f"http://127.0.0.1:{port}"
         try:
             _wait_for(lambda: httpx.get(f"{base}/api/v1/health", timeout=5).status_code == 200)
@@ -95,16 +95,6 @@ def slow_service(models: Path, threads: int, batch_seconds: float) -> Iterator[s
                 print(f"--- {found.name}\n{found.read_text(errors='replace')[-3000:]}")
             raise
         yield base
-
-
-def _stopped(process: subprocess.Popen[bytes]) -> None:
-    if process.poll() is None:
-        process.terminate()
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
 
 
 def _wait_for(condition: object, timeout: float = 300) -> None:
