@@ -19,9 +19,9 @@ log = logging.getLogger(__name__)
 
 # Texts summarized per model call at most, and their input tokens together when no memory
 # budget is given. Measured on distilbart-cnn-12-6 (CTranslate2 int8, 2 threads, chunks of
-# 800 tokens): 2.58 s per text alone, 1.84 in twos, 1.78 in fours, 1.68 in eights. Memory
-# grows with batch x beams x input length, so a worker sizes its batches from its budget
-# (workers/engines/memory.py, VERTAAL_WORKER_MEMORY_MB) rather than from a constant.
+# 800 tokens, 2026-12-05): 2.34 s per text alone, 1.76 in twos, 1.45 in fours, 1.40 in
+# eights. Memory grows with batch x beams x input length, so a worker sizes its batches from
+# its budget (workers/engines/memory.py, VERTAAL_WORKER_MEMORY_MB) rather than a constant.
 SUMMARY_BATCH_SIZE = 8
 SUMMARY_BATCH_TOKENS = 2048
 
