@@ -69,7 +69,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     force_translation_lengths()
     from workers.engines.factory import load_engines
     from workers.engines.loading import quiet_transformers
-    from workers.engines.memory import MB, resident_bytes
+    from workers.engines.memory import MB, peak_bytes
     from workers.pipeline.article import SourceFile
     from workers.pipeline.reading import read_source
     from workers.pipeline.run import RunOptions, draft_article, finish_articles, translate_article
@@ -100,7 +100,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         stages["summarize"] += time.perf_counter() - summarizing
     seconds = time.perf_counter() - started
     print(json.dumps({
-        "seconds": seconds, "articles": first, "peak_mb": resident_bytes("VmHWM") / MB,
+        "seconds": seconds, "articles": first, "peak_mb": peak_bytes() / MB,
         "stages": stages,
     }))  # fmt: skip
 

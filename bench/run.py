@@ -365,8 +365,10 @@ def sustained(models: BenchModels, count: int, batch_articles: int, budget_mb: i
             ]
             _wait_all(client, ids)
             seconds = time.perf_counter() - started
-        rss = _peak_mb(service.workers[0].pid)
         batches = read_timeline(redis.Redis.from_url(service.redis_url), since)
+        # VmHWM alone would miss what came before the last summary batch reset it.
+        peaks = [float(b["peak_mb"]) for b in batches]
+        rss = max([_peak_mb(service.workers[0].pid), *peaks])
     label = f"sustained, {count} queued, batches of {batch_articles}, {budget_mb} MB"
     return Sustained(label, count, seconds, rss, budget_mb, texts[:count], batches)
 

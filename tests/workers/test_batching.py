@@ -85,6 +85,7 @@ def test_each_batch_records_where_its_time_went(setup: tuple[Flask, Settings]) -
     assert (first["articles"], second["articles"]) == (3, 1)
     assert first["worker"] == second["worker"] == "test"
     assert set(STAGES) <= set(first)
+    assert 50 < float(first["peak_mb"]) <= float(second["peak_mb"]), "the process's peak so far"
     for stage in ("claim", "read", "translate", "summarize", "write"):
         assert float(first[stage]) > 0, stage
     assert float(second["summarize"]) < 0.05  # none wanted

@@ -51,13 +51,26 @@ def resident_bytes(field: str = "VmRSS") -> int:
     return int(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss) * 1024
 
 
+# The highest VmHWM seen before any reset: with it, `peak_bytes` stays the process's peak.
+_folded_peak = 0
+
+
 def reset_peak() -> bool:
-    """Start VmHWM afresh at the current resident memory (Linux 4.0+); False if it cannot."""
+    """Start VmHWM afresh at the current resident memory (Linux 4.0+); False if it cannot.
+    The peak so far is kept for `peak_bytes`."""
+    global _folded_peak
+    _folded_peak = max(_folded_peak, resident_bytes("VmHWM"))
     try:
         _CLEAR_REFS.write_text("5")
         return True
     except OSError:
         return False
+
+
+def peak_bytes() -> int:
+    """This process's peak resident memory since it started, across the resets of VmHWM
+    that measuring batches makes."""
+    return max(_folded_peak, resident_bytes("VmHWM"))
 
 
 class MemoryBudget:
@@ -67,7 +80,6 @@ class MemoryBudget:
     def __init__(self, megabytes: int) -> None:
         self.limit = megabytes * MB
         self.per_token_beam = float(DEFAULT_BYTES_PER_TOKEN_BEAM)
-        self.peak = 0  # the highest peak seen around a batch, in bytes
         self._warned = False
 
     def batch_tokens(self, beams: int, smallest: int) -> int:
@@ -97,7 +109,6 @@ class MemoryBudget:
         if not reset:
             return
         peak = resident_bytes("VmHWM")
-        self.peak = max(self.peak, peak)
         if units >= MEASURED_FROM and peak > before:
             cost = (peak - before) / units
             if cost > self.per_token_beam:

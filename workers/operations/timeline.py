@@ -2,7 +2,8 @@
 
 Every batch a worker process runs (one article, several taken together, or a document) adds
 one entry to the `vertaal:timeline` stream of the queue's Redis (the last TIMELINE_MAX kept):
-its articles and the seconds it spent in each stage, so that a sustained run's wall time is
+its articles, the process's peak memory so far (`peak_mb`) and the seconds it spent in each
+stage, so that a sustained run's wall time is
 explained to the second (`make bench` prints it; `XRANGE vertaal:timeline - +` shows it):
 
 - idle: from the end of this process's previous batch to the start of this one (the broker
@@ -28,6 +29,7 @@ from dataclasses import dataclass, field
 
 import redis
 
+from workers.engines.memory import MB, peak_bytes
 from workers.jobs.layout import TIMELINE, TIMELINE_MAX
 
 log = logging.getLogger(__name__)
@@ -72,7 +74,10 @@ class Timeline:
     def record(self, client: redis.Redis, worker: str) -> None:
         """Closes the timeline and appends it to the stream; a Redis error costs only the
         entry (the jobs have ended by now)."""
-        entry = {"worker": worker, "articles": self.articles, "at": time.time(), **self.close()}
+        entry = {
+            "worker": worker, "articles": self.articles, "at": time.time(),
+            "peak_mb": round(peak_bytes() / MB), **self.close(),
+        }  # fmt: skip
         try:
             client.xadd(
                 TIMELINE, {"batch": json.dumps(entry)}, maxlen=TIMELINE_MAX, approximate=True

@@ -10,7 +10,13 @@ __all__ = ["ct2_settings"]  # the fixture, shared
 
 from tests.workers.pipeline.test_batching import DOCUMENTS, CountingSummarizer, ct2_settings
 from workers.engines.factory import load_engines
-from workers.engines.memory import DEFAULT_BYTES_PER_TOKEN_BEAM, MB, MemoryBudget, resident_bytes
+from workers.engines.memory import (
+    DEFAULT_BYTES_PER_TOKEN_BEAM,
+    MB,
+    MemoryBudget,
+    peak_bytes,
+    resident_bytes,
+)
 from workers.engines.protocols import Engines
 from workers.pipeline.article import Result
 from workers.pipeline.run import RunOptions, draft_article, finish_articles
@@ -42,11 +48,15 @@ def test_a_batch_that_costs_more_than_the_estimate_raises_it_for_good() -> None:
     # 1,000 tokens x 2 beams that take 160 MB: 80 KB per token and beam, thrice the estimate
     budget.measured(1000, 2, lambda: kept.append(b"\x01" * (160 * MB)))
     assert 70_000 < budget.per_token_beam < 100_000
-    assert budget.peak >= resident_bytes() - 1 * MB
+    assert peak_bytes() >= resident_bytes() - 1 * MB
     learnt = budget.per_token_beam
     budget.measured(1000, 2, lambda: None)  # a cheap batch does not lower it
     budget.measured(10, 2, lambda: kept.append(b"\x01" * (160 * MB)))  # too small to learn from
     assert budget.per_token_beam == learnt
+    before = peak_bytes()
+    del kept[:]
+    budget.measured(1000, 2, lambda: None)  # VmHWM starts again, lower
+    assert peak_bytes() == before, "the process's peak survives the resets"
 
 
 def test_summary_batches_follow_the_budget_and_change_no_summary(ct2_settings: Settings) -> None:
