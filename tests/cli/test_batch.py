@@ -25,6 +25,7 @@ class Silent:
     ) -> None: ...
 
 
+@pytest.mark.usefixtures("ctrl_c")
 def test_ctrl_c_during_a_concurrent_run_starts_no_further_article(tmp_path: Path) -> None:
     articles = []
     for i in range(12):

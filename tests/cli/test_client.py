@@ -122,6 +122,7 @@ def test_a_stopped_client_cancels_its_job_on_the_server(redis_db: str, tmp_path:
     assert job_statuses(redis_db, "stopped.txt") == [b"cancelled"]
 
 
+@pytest.mark.usefixtures("ctrl_c")
 def test_ctrl_c_with_one_article_in_flight_cancels_its_job(redis_db: str, tmp_path: Path) -> None:
     """--concurrency 1 polls in the main thread, where Ctrl-C lands."""
     client = in_process_client(redis_db)
