@@ -56,7 +56,9 @@ def test_a_batch_that_costs_more_than_the_estimate_raises_it_for_good() -> None:
     before = peak_bytes()
     del kept[:]
     budget.measured(1000, 2, lambda: None)  # VmHWM starts again, lower
-    assert peak_bytes() == before, "the process's peak survives the resets"
+    # (the kernel's counters of resident pages lag by a few dozen pages per thread)
+    assert peak_bytes() >= before - 1 * MB, "the process's peak survives the resets"
+    assert resident_bytes("VmHWM") < before - 100 * MB, "while VmHWM alone forgot it"
 
 
 def test_summary_batches_follow_the_budget_and_change_no_summary(ct2_settings: Settings) -> None:
