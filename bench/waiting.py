@@ -125,10 +125,12 @@ def health_times(base: str, stop: threading.Event, samples: int | None = None) -
     return times
 
 
-def polls(base: str, job_id: str, stop: threading.Event) -> tuple[int, int]:
-    """(answered, failed) polls of a job's status view, every 100 ms, until `stop`."""
+def polls(base: str, job_id: str, token: str, stop: threading.Event) -> tuple[int, int]:
+    """(answered, failed) polls of a job's status view, every 100 ms, until `stop`; as its
+    anonymous sender (the job's token: another sender gets a 404)."""
     answered = failed = 0
-    with httpx.Client(base_url=base, timeout=10) as client:
+    headers = {"X-Job-Token": token}
+    with httpx.Client(base_url=base, timeout=10, headers=headers) as client:
         while not stop.is_set():
             try:
                 ok = client.get(f"/api/v1/jobs/{job_id}", params={"view": "status"}).is_success
@@ -152,11 +154,11 @@ def measure(base: str, threads: int, clients: int, ramp: float) -> Figures:
     # As many probes idle as the wait will take (about N x S seconds): like with like.
     idle = health_times(base, threading.Event(), samples=600)
     job = httpx.post(f"{base}/api/v1/jobs", json={"text": "De dijken worden versterkt."})
-    job_id = job.json()["id"]  # stays queued: no article worker
+    job_id, token = job.json()["id"], job.json()["token"]  # stays queued: no article worker
     stop = threading.Event()
     with ThreadPoolExecutor(clients + 2) as pool:
         health = pool.submit(health_times, base, stop)
-        poller = pool.submit(polls, base, job_id, stop)
+        poller = pool.submit(polls, base, job_id, token, stop)
         time.sleep(0.5)
 
         def client(n: int) -> tuple[int, float]:
