@@ -543,10 +543,10 @@ def sustained_runs(
     )
     print_timeline(first, floor)
     print()
-    print(f"{'memory budget':<36}{'peak RSS MB':>13}{'articles/min':>14}")
+    print(f"{'run':<52}{'peak MB of budget':>18}{'articles/min':>14}")
     for run in runs:
-        print(f"{run.label:<52}{run.worker_rss_mb:>7.0f} of {run.budget_mb}"
-              f"{run.per_minute:>10.1f}")  # fmt: skip
+        peak = f"{run.worker_rss_mb:.0f} of {run.budget_mb}"
+        print(f"{run.label:<52}{peak:>18}{run.per_minute:>14.1f}")
     return runs, floor
 
 
