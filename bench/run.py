@@ -39,7 +39,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import resource
 import statistics
 import subprocess
 import sys
@@ -276,10 +275,9 @@ def warm_up(variant: Callable[[Article], Any]) -> None:
 
 def resident_mb(field: str = "VmRSS") -> float:
     """This process's resident memory now (VmRSS) or at its peak so far (VmHWM)."""
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith(field + ":"):
-            return int(line.split()[1]) / 1024
-    return float(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss) / 1024
+    from workers.engines.memory import MB, resident_bytes
+
+    return resident_bytes(field) / MB
 
 
 class PeakSampler:
